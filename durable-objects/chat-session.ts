@@ -1,0 +1,270 @@
+/**
+ * ChatSession — one Durable Object per chat: the sockets of the visitor and agents, the
+ * ordered event log, and the flush of events to D1.
+ *
+ * Sockets are accepted the standard way (`ws.accept()`), not through the Hibernation API:
+ * an object with open standard sockets stays resident, so memory-only state (the secure
+ * form's values) survives idle minutes. Everything that must survive eviction lives in
+ * SQLite storage and is rebuilt in the constructor.
+ */
+import { DurableObject } from "cloudflare:workers";
+import {
+  type ChatClientFrame,
+  type ChatEvent,
+  type ChatServerFrame,
+  chatClientFrame,
+  type EventSender,
+} from "../src/protocol/chat-frames.ts";
+import { SUBPROTOCOL } from "../src/protocol/limits.ts";
+import { parseFrame, safeJson } from "../src/protocol/parse-frame.ts";
+import { endChat } from "../src/store/chats.ts";
+import { insertEvents } from "../src/store/messages.ts";
+import type { Env } from "../worker/env.ts";
+import { ChatMeta, type ChatMetaInit } from "./chat-meta.ts";
+import { getDispatcher } from "./dispatcher.ts";
+import { DueItems } from "./due-items.ts";
+import { EventLog } from "./event-log.ts";
+import { PARTICIPANT_HEADER, type ParticipantIdentity, participantIdentity } from "./participant.ts";
+
+/** Events written to D1 per flush. */
+const FLUSH_BATCH = 200;
+/** Batch window: events arriving within it are flushed together. */
+const FLUSH_DELAY_MS = 50;
+/** If the in-memory flush never runs (eviction, D1 down), the alarm retries after this. */
+const FLUSH_SAFETY_MS = 10_000;
+const RETRY_BACKOFF_MS = 5_000;
+
+interface Connection extends ParticipantIdentity {
+  greeted: boolean;
+}
+
+export class ChatSession extends DurableObject<Env> {
+  readonly #log: EventLog;
+  readonly #meta: ChatMeta;
+  readonly #due: DueItems;
+  readonly #connections = new Map<WebSocket, Connection>();
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#log = new EventLog(ctx.storage.sql);
+    this.#meta = new ChatMeta(ctx.storage.sql);
+    this.#due = new DueItems(ctx.storage);
+  }
+
+  // ── Entry points ────────────────────────────────────────────────────────────
+
+  /** Called by the Worker when the chat is created. Idempotent. */
+  async init(meta: ChatMetaInit): Promise<void> {
+    this.#meta.init(meta);
+  }
+
+  /** Called by the Dispatcher when the visitor's place in the queue changes. */
+  async notifyQueuePosition(position: number | null): Promise<void> {
+    this.#meta.setQueuePosition(position);
+    if (position === null) return;
+    for (const [ws, conn] of this.#connections) {
+      if (conn.role === "visitor" && conn.greeted) send(ws, { type: "queue", position });
+    }
+  }
+
+  /** A WebSocket upgrade forwarded by the Worker after it authenticated the caller. */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return Response.json(errorBody("upgrade_required", "Expected a WebSocket upgrade."), {
+        status: 426,
+      });
+    }
+    const parsed = participantIdentity.safeParse(
+      safeJson(request.headers.get(PARTICIPANT_HEADER)),
+    );
+    if (!parsed.success) {
+      return Response.json(errorBody("forbidden", "Unknown participant."), { status: 403 });
+    }
+    if (!this.#meta.exists) {
+      return Response.json(errorBody("chat_not_found", "No such chat."), { status: 404 });
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    server.accept();
+    this.#connections.set(server, { ...parsed.data, greeted: false });
+    server.addEventListener("message", (event) => this.#onMessage(server, event.data));
+    server.addEventListener("close", () => this.#onClose(server));
+    server.addEventListener("error", () => this.#onClose(server));
+    return new Response(null, {
+      status: 101,
+      webSocket: client,
+      headers: { "Sec-WebSocket-Protocol": SUBPROTOCOL },
+    });
+  }
+
+  /** Runs due items: D1 flush retries and the end-of-chat bookkeeping. */
+  override async alarm(): Promise<void> {
+    for (const item of this.#due.due(Date.now())) {
+      if (item === "flush") await this.#flush();
+      else if (item === "finalize") await this.#finalize();
+    }
+    await this.#due.rearm();
+  }
+
+  // ── Socket handlers ─────────────────────────────────────────────────────────
+
+  #onMessage(ws: WebSocket, data: string | ArrayBuffer): void {
+    const conn = this.#connections.get(ws);
+    if (!conn) return;
+    const parsed = parseFrame(chatClientFrame, data);
+    if (!parsed.ok) return sendError(ws, parsed.code, parsed.message);
+    const frame = parsed.frame;
+    if (frame.type === "hello") return this.#onHello(ws, conn, frame.lastSeq);
+    if (!conn.greeted) return sendError(ws, "hello_required", "Send hello first.");
+    if (this.#meta.ended) return sendError(ws, "chat_ended", "This chat has ended.");
+    if (conn.mode === "monitor") {
+      return sendError(ws, "read_only", "Monitoring is read-only.");
+    }
+    this.#dispatch(ws, conn, frame);
+  }
+
+  #dispatch(ws: WebSocket, conn: Connection, frame: Exclude<ChatClientFrame, { type: "hello" }>) {
+    switch (frame.type) {
+      case "message":
+        return this.#onChatMessage(ws, conn, frame.clientId, frame.text);
+      case "typing":
+        return this.#onTyping(ws, conn, frame.on);
+      case "end":
+        return void this.#onEnd(conn);
+    }
+  }
+
+  /** Replays every event after `lastSeq`, in order, then streams live events. */
+  #onHello(ws: WebSocket, conn: Connection, lastSeq: number): void {
+    if (conn.greeted) return sendError(ws, "already_greeted", "hello was already received.");
+    conn.greeted = true;
+    // Replay and the switch to live delivery happen in one synchronous turn, so no event
+    // can fall between them (none is sent twice: live delivery only reaches greeted sockets).
+    for (const event of this.#log.after(lastSeq)) send(ws, { type: "event", ...event });
+    send(ws, { type: "ready", lastSeq: this.#log.lastSeq, status: this.#meta.status });
+    if (this.#meta.ended) {
+      ws.close(1000, "chat ended");
+      return;
+    }
+    const position = this.#meta.queuePosition;
+    if (conn.role === "visitor" && position !== null) send(ws, { type: "queue", position });
+    if (conn.role === "agent" && conn.mode === "participate" && this.#meta.addParticipant(conn)) {
+      this.#append({ kind: "joined", from: sender(conn) });
+    }
+  }
+
+  #onChatMessage(ws: WebSocket, conn: Connection, clientId: string, text: string): void {
+    // A resend of a message already stored (the ack was lost): ack again, store nothing.
+    const existing = this.#log.findByClientId(conn.id, clientId);
+    if (existing !== null) return send(ws, { type: "ack", clientId, seq: existing });
+    const event = this.#log.append({ kind: "message", from: sender(conn), text, clientId });
+    send(ws, { type: "ack", clientId, seq: event.seq });
+    this.#broadcast(event);
+  }
+
+  #onTyping(ws: WebSocket, conn: Connection, on: boolean): void {
+    for (const [other, otherConn] of this.#connections) {
+      if (other !== ws && otherConn.greeted && otherConn.id !== conn.id) {
+        send(other, { type: "typing", from: sender(conn), on });
+      }
+    }
+  }
+
+  async #onEnd(conn: Connection): Promise<void> {
+    this.#meta.markEnded(Date.now());
+    this.#append({ kind: "ended", from: sender(conn), reason: conn.role });
+    await this.#due.schedule("finalize", Date.now());
+    await this.#flush();
+    await this.#finalize();
+    for (const ws of this.#connections.keys()) ws.close(1000, "chat ended");
+    this.#connections.clear();
+  }
+
+  #onClose(ws: WebSocket): void {
+    this.#connections.delete(ws);
+  }
+
+  // ── Events and persistence ──────────────────────────────────────────────────
+
+  /** Stores an event and sends it to every greeted participant. */
+  #append(event: Parameters<EventLog["append"]>[0]): ChatEvent {
+    const stored = this.#log.append(event);
+    this.#broadcast(stored);
+    return stored;
+  }
+
+  #broadcast(event: ChatEvent): void {
+    for (const [ws, conn] of this.#connections) {
+      if (conn.greeted) send(ws, { type: "event", ...event });
+    }
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (!this.#due.has("flush")) {
+      // Written before the flush runs, so an eviction in between still leads to a flush.
+      this.ctx.waitUntil(this.#due.schedule("flush", Date.now() + FLUSH_SAFETY_MS));
+    }
+    this.#flushTimer ??= setTimeout(() => {
+      this.#flushTimer = undefined;
+      this.ctx.waitUntil(this.#flush());
+    }, FLUSH_DELAY_MS);
+  }
+
+  /** Writes unflushed events to D1 (idempotent); on failure the alarm retries. */
+  async #flush(): Promise<void> {
+    const chatId = this.#meta.chatId;
+    if (!chatId) return;
+    try {
+      for (let batch = this.#log.unflushed(FLUSH_BATCH); batch.length > 0; ) {
+        await insertEvents(this.env.DB, chatId, batch);
+        this.#log.markFlushed(batch[batch.length - 1]?.seq ?? 0);
+        batch = this.#log.unflushed(FLUSH_BATCH);
+      }
+      await this.#due.cancel("flush");
+    } catch (error) {
+      console.error(`[parley] chat ${chatId}: D1 flush failed, retrying`, error);
+      await this.#due.reschedule("flush", Date.now() + RETRY_BACKOFF_MS);
+    }
+  }
+
+  /** After the end: mark the chat ended in D1 and free the agent's capacity. */
+  async #finalize(): Promise<void> {
+    const chatId = this.#meta.chatId;
+    const endedAt = this.#meta.endedAt;
+    if (!chatId || endedAt === null) return this.#due.cancel("finalize");
+    try {
+      await endChat(this.env.DB, chatId, endedAt);
+      await getDispatcher(this.env).chatEnded(chatId);
+      await this.#due.cancel("finalize");
+    } catch (error) {
+      console.error(`[parley] chat ${chatId}: finalize failed, retrying`, error);
+      await this.#due.reschedule("finalize", Date.now() + RETRY_BACKOFF_MS);
+    }
+  }
+}
+
+function sender(conn: Connection): EventSender {
+  return { role: conn.role, id: conn.id, name: conn.name };
+}
+
+function send(ws: WebSocket, frame: ChatServerFrame): void {
+  try {
+    ws.send(JSON.stringify(frame));
+  } catch {
+    // The socket closed under us; its close handler removes it.
+  }
+}
+
+function sendError(ws: WebSocket, code: Extract<ChatServerFrame, { type: "error" }>["code"], message: string) {
+  send(ws, { type: "error", code, message });
+}
+
+function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/** The ChatSession of a chat. */
+export function getChatSession(env: Env, chatId: string): DurableObjectStub<ChatSession> {
+  return env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(chatId));
+}

@@ -1,0 +1,332 @@
+/**
+ * Dispatcher — one per deployment: agents' presence, capacity, the waiting queue, routing
+ * and offers. Uses the Hibernation API (`ctx.acceptWebSocket`): agents stay connected for
+ * hours, mostly idle, and a hibernated object costs nothing. All state is in SQLite (see
+ * dispatcher-state.ts); socket attachments carry only the agent's id.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
+import {
+  type DispatcherServerFrame,
+  dispatcherClientFrame,
+  type QueuedChat,
+  type VisitorSummary,
+} from "../src/protocol/dispatcher-frames.ts";
+import { SUBPROTOCOL } from "../src/protocol/limits.ts";
+import { parseFrame, safeJson } from "../src/protocol/parse-frame.ts";
+import { parseConfig } from "../src/config.ts";
+import { assignChat } from "../src/store/chats.ts";
+import type { Env } from "../worker/env.ts";
+import { getChatSession } from "./chat-session.ts";
+import { DispatcherState, type QueueEntry } from "./dispatcher-state.ts";
+import { PARTICIPANT_HEADER } from "./participant.ts";
+import { type Candidate, pickAgent } from "./routing.ts";
+
+/** The agent behind a console socket, as authenticated by the Worker. */
+export const dispatcherAgent = z.object({
+  id: z.string().min(1),
+  name: z.string(),
+  departments: z.array(z.string()).min(1),
+  capacity: z.number().int().min(1),
+});
+export type DispatcherAgent = z.infer<typeof dispatcherAgent>;
+
+export type EnqueueResult = { queued: true; position: number } | { offline: true };
+
+interface Attachment {
+  agentId: string;
+}
+
+/** The deployment's one Dispatcher. */
+export function getDispatcher(env: Env): DurableObjectStub<Dispatcher> {
+  return env.DISPATCHER.get(env.DISPATCHER.idFromName("global"));
+}
+
+export class Dispatcher extends DurableObject<Env> {
+  readonly #state: DispatcherState;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#state = new DispatcherState(ctx.storage.sql);
+  }
+
+  // ── Entry points: RPC ───────────────────────────────────────────────────────
+
+  /**
+   * Puts a new chat in the queue and offers it, or answers offline when no agent of the
+   * department is online (the visitor then gets the offline-message form).
+   */
+  async enqueue(chat: {
+    chatId: string;
+    department: string;
+    visitor: VisitorSummary;
+    createdAt: number;
+  }): Promise<EnqueueResult> {
+    const online = this.#candidates().some(
+      (agent) => agent.online && agent.departments.includes(chat.department),
+    );
+    if (!online) return { offline: true };
+    this.#state.enqueue(chat);
+    await this.#route();
+    const position = this.#positions().get(chat.chatId) ?? 1;
+    this.#state.setNotifiedPosition(chat.chatId, position);
+    return { queued: true, position };
+  }
+
+  /** A chat ended: free its agent's capacity, or drop it from the queue. */
+  async chatEnded(chatId: string): Promise<void> {
+    const entry = this.#state.queued(chatId);
+    if (entry?.offeredTo) this.#withdraw(entry, "ended");
+    this.#state.dequeue(chatId);
+    const agentId = this.#state.unassign(chatId);
+    if (agentId) this.#sendStatus(agentId);
+    await this.#route();
+  }
+
+  // ── Entry points: sockets (Hibernation API) ─────────────────────────────────
+
+  override async fetch(request: Request): Promise<Response> {
+    const parsed = dispatcherAgent.safeParse(safeJson(request.headers.get(PARTICIPANT_HEADER)));
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !parsed.success) {
+      return Response.json({ error: { code: "bad_request", message: "Expected an agent socket." } }, { status: 400 });
+    }
+    const agent = parsed.data;
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, [agent.id]);
+    server.serializeAttachment({ agentId: agent.id } satisfies Attachment);
+    this.#state.upsertAgent(agent);
+    this.#sendStatus(agent.id);
+    send(server, { type: "queue", chats: this.#queueFor(agent.id) });
+    await this.#route();
+    return new Response(null, {
+      status: 101,
+      webSocket: client,
+      headers: { "Sec-WebSocket-Protocol": SUBPROTOCOL },
+    });
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const { agentId } = ws.deserializeAttachment() as Attachment;
+    const parsed = parseFrame(dispatcherClientFrame, data);
+    if (!parsed.ok) return send(ws, { type: "error", code: parsed.code, message: parsed.message });
+    const frame = parsed.frame;
+    switch (frame.type) {
+      case "status":
+        return this.#onStatus(agentId, frame.status);
+      case "accept":
+        return this.#onAccept(ws, agentId, frame.chatId);
+      case "refuse":
+        return this.#onRefuse(agentId, frame.chatId);
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    // Reciprocate the close (the runtime does not do it for hibernatable sockets).
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, "closing");
+    } catch {
+      // Already closed.
+    }
+    await this.#onDisconnect(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.#onDisconnect(ws);
+  }
+
+  /** Offer timeouts: each expired offer goes to the next agent. Idempotent. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const entry of this.#state.queue()) {
+      if (entry.offeredTo && entry.offerExpiresAt !== null && entry.offerExpiresAt <= now) {
+        entry.expiredFor = [...new Set([...entry.expiredFor, entry.offeredTo])];
+        this.#state.saveDeclines(entry);
+        this.#withdraw(entry, "expired");
+      }
+    }
+    await this.#route();
+  }
+
+  // ── Socket handlers ─────────────────────────────────────────────────────────
+
+  async #onStatus(agentId: string, status: "online" | "away"): Promise<void> {
+    this.#state.setStatus(agentId, status);
+    if (status === "away") {
+      for (const entry of this.#state.queue()) {
+        if (entry.offeredTo === agentId) this.#withdraw(entry, "expired");
+      }
+    }
+    this.#sendStatus(agentId);
+    await this.#route();
+  }
+
+  async #onAccept(ws: WebSocket, agentId: string, chatId: string): Promise<void> {
+    const entry = this.#state.queued(chatId);
+    const agent = this.#state.agent(agentId);
+    const pickable =
+      entry !== null &&
+      agent !== null &&
+      (entry.offeredTo === agentId ||
+        (entry.offeredTo === null && agent.departments.includes(entry.department)));
+    if (!entry || !agent || !pickable) {
+      return send(ws, { type: "error", code: "not_offered", message: "This chat is not offered to you." });
+    }
+    const ownOffer = entry.offeredTo === agentId ? 1 : 0;
+    if (this.#state.activeChats(agentId) + this.#state.pendingOffers(agentId) - ownOffer >= agent.capacity) {
+      return send(ws, { type: "error", code: "at_capacity", message: "You are at your chat limit." });
+    }
+    const now = Date.now();
+    try {
+      // D1 first: the Worker checks the assignment there when the agent opens the chat.
+      await assignChat(this.env.DB, chatId, agentId, now);
+    } catch (error) {
+      console.error(`[parley] dispatcher: assigning chat ${chatId} failed`, error);
+      return send(ws, { type: "error", code: "unavailable", message: "Try again in a moment." });
+    }
+    this.#state.dequeue(chatId);
+    this.#state.assign(chatId, agentId, now);
+    this.#sendToAgent(agentId, { type: "assigned", chatId });
+    this.#sendStatus(agentId);
+    this.ctx.waitUntil(this.#notifyChat(chatId, null));
+    await this.#route();
+  }
+
+  async #onRefuse(agentId: string, chatId: string): Promise<void> {
+    const entry = this.#state.queued(chatId);
+    if (!entry || entry.offeredTo !== agentId) return;
+    entry.refusedBy = [...new Set([...entry.refusedBy, agentId])];
+    this.#state.saveDeclines(entry);
+    this.#withdraw(entry, "refused");
+    await this.#route();
+  }
+
+  async #onDisconnect(ws: WebSocket): Promise<void> {
+    const { agentId } = ws.deserializeAttachment() as Attachment;
+    if (this.#socketsOf(agentId, ws).length > 0) return;
+    // The agent's last socket is gone: their pending offers go to someone else.
+    for (const entry of this.#state.queue()) {
+      if (entry.offeredTo === agentId) this.#withdraw(entry, "expired");
+    }
+    await this.#route();
+  }
+
+  // ── Routing ─────────────────────────────────────────────────────────────────
+
+  /** Offers every waiting chat without a live offer, then re-arms the offer-timeout alarm. */
+  async #route(): Promise<void> {
+    const timeout = parseConfig(this.env as unknown as Record<string, unknown>).offerTimeoutMs;
+    for (const entry of this.#state.queue()) {
+      if (entry.offeredTo) continue;
+      const agentId = pickAgent(this.#candidates(), entry);
+      if (!agentId) continue;
+      const expiresAt = Date.now() + timeout;
+      this.#state.setOffer(entry.chatId, agentId, expiresAt);
+      this.#sendToAgent(agentId, { type: "offer", chatId: entry.chatId, visitor: entry.visitor, expiresAt });
+    }
+    this.#broadcastQueue();
+    await this.#notifyPositions();
+    const next = this.#state.nextOfferExpiry();
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+  }
+
+  #candidates(): Candidate[] {
+    return this.#state.agents().map((agent) => ({
+      id: agent.id,
+      departments: agent.departments,
+      capacity: agent.capacity,
+      load: this.#state.activeChats(agent.id) + this.#state.pendingOffers(agent.id),
+      lastAssignedAt: agent.lastAssignedAt,
+      online: agent.status === "online" && this.#socketsOf(agent.id).length > 0,
+    }));
+  }
+
+  #withdraw(entry: QueueEntry, reason: "expired" | "refused" | "taken" | "ended"): void {
+    if (!entry.offeredTo) return;
+    this.#state.setOffer(entry.chatId, null, null);
+    this.#sendToAgent(entry.offeredTo, { type: "offer_withdrawn", chatId: entry.chatId, reason });
+    entry.offeredTo = null;
+  }
+
+  /** 1-based positions within each department's queue. */
+  #positions(): Map<string, number> {
+    const counts = new Map<string, number>();
+    const positions = new Map<string, number>();
+    for (const entry of this.#state.queue()) {
+      const position = (counts.get(entry.department) ?? 0) + 1;
+      counts.set(entry.department, position);
+      positions.set(entry.chatId, position);
+    }
+    return positions;
+  }
+
+  #queueFor(agentId: string): QueuedChat[] {
+    const departments = this.#state.agent(agentId)?.departments ?? [];
+    const positions = this.#positions();
+    return this.#state
+      .queue()
+      .filter((entry) => departments.includes(entry.department))
+      .map((entry) => ({
+        chatId: entry.chatId,
+        department: entry.department,
+        visitor: entry.visitor,
+        waitingSince: entry.createdAt,
+        position: positions.get(entry.chatId) ?? 0,
+      }));
+  }
+
+  #broadcastQueue(): void {
+    for (const ws of this.ctx.getWebSockets()) {
+      const { agentId } = ws.deserializeAttachment() as Attachment;
+      send(ws, { type: "queue", chats: this.#queueFor(agentId) });
+    }
+  }
+
+  /** Tells each waiting visitor's ChatSession about a changed queue position. */
+  async #notifyPositions(): Promise<void> {
+    for (const [chatId, position] of this.#positions()) {
+      const entry = this.#state.queued(chatId);
+      if (!entry || entry.notifiedPosition === position) continue;
+      this.#state.setNotifiedPosition(chatId, position);
+      this.ctx.waitUntil(this.#notifyChat(chatId, position));
+    }
+  }
+
+  async #notifyChat(chatId: string, position: number | null): Promise<void> {
+    try {
+      await getChatSession(this.env, chatId).notifyQueuePosition(position);
+    } catch (error) {
+      // Advisory only: the visitor simply sees the position a little later or not at all.
+      console.error(`[parley] dispatcher: queue notice for chat ${chatId} failed`, error);
+    }
+  }
+
+  #sendStatus(agentId: string): void {
+    const agent = this.#state.agent(agentId);
+    if (!agent) return;
+    this.#sendToAgent(agentId, {
+      type: "status",
+      status: agent.status,
+      activeChats: this.#state.activeChats(agentId),
+      capacity: agent.capacity,
+    });
+  }
+
+  #socketsOf(agentId: string, except?: WebSocket): WebSocket[] {
+    return this.ctx
+      .getWebSockets(agentId)
+      .filter((ws) => ws !== except && ws.readyState === WebSocket.READY_STATE_OPEN);
+  }
+
+  #sendToAgent(agentId: string, frame: DispatcherServerFrame): void {
+    for (const ws of this.#socketsOf(agentId)) send(ws, frame);
+  }
+}
+
+function send(ws: WebSocket, frame: DispatcherServerFrame): void {
+  try {
+    ws.send(JSON.stringify(frame));
+  } catch {
+    // Closed under us; webSocketClose cleans up.
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * One alarm per Durable Object, many things to do: due items live in a small storage table
+ * and the alarm is always set to the earliest. Alarms run at least once, so every handler
+ * must be idempotent; an item stays until its handler succeeds.
+ */
+
+export class DueItems {
+  readonly #storage: DurableObjectStorage;
+
+  constructor(storage: DurableObjectStorage) {
+    this.#storage = storage;
+    storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS due_items (item TEXT PRIMARY KEY, at INTEGER NOT NULL)",
+    );
+  }
+
+  /** Schedules `item` at `at` (ms), or earlier if it is already due sooner. */
+  async schedule(item: string, at: number): Promise<void> {
+    this.#storage.sql.exec(
+      `INSERT INTO due_items (item, at) VALUES (?, ?)
+       ON CONFLICT (item) DO UPDATE SET at = min(at, excluded.at)`,
+      item,
+      at,
+    );
+    await this.#arm();
+  }
+
+  /** Moves `item` to `at` (ms), later or earlier (used for retry backoff). */
+  async reschedule(item: string, at: number): Promise<void> {
+    this.#storage.sql.exec(
+      "INSERT OR REPLACE INTO due_items (item, at) VALUES (?, ?)",
+      item,
+      at,
+    );
+    await this.#arm();
+  }
+
+  /** Removes `item` (its work is done). */
+  async cancel(item: string): Promise<void> {
+    this.#storage.sql.exec("DELETE FROM due_items WHERE item = ?", item);
+    await this.#arm();
+  }
+
+  /** True when `item` is scheduled. */
+  has(item: string): boolean {
+    return this.#storage.sql.exec("SELECT 1 FROM due_items WHERE item = ?", item).toArray().length > 0;
+  }
+
+  /** The items due at `now`, earliest first. */
+  due(now: number): string[] {
+    return this.#storage.sql
+      .exec<{ item: string }>("SELECT item FROM due_items WHERE at <= ? ORDER BY at", now)
+      .toArray()
+      .map((row) => row.item);
+  }
+
+  /** Sets the alarm to the earliest item, or deletes it when nothing is due. */
+  async #arm(): Promise<void> {
+    const next = this.#storage.sql
+      .exec<{ at: number | null }>("SELECT min(at) AS at FROM due_items")
+      .one().at;
+    if (next === null) await this.#storage.deleteAlarm();
+    else if ((await this.#storage.getAlarm()) !== next) await this.#storage.setAlarm(next);
+  }
+
+  /** Re-arms after an alarm ran (the runtime clears it before calling the handler). */
+  rearm(): Promise<void> {
+    return this.#arm();
+  }
+}

@@ -1,0 +1,42 @@
+/** Frames spoken on the agent's console socket (agent ↔ Dispatcher). */
+import { z } from "zod";
+
+const chatId = z.string().uuid();
+
+/** Frames an agent sends to the Dispatcher. */
+export const dispatcherClientFrame = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("status"), status: z.enum(["online", "away"]) }).strict(),
+  z.object({ type: z.literal("accept"), chatId }).strict(),
+  z.object({ type: z.literal("refuse"), chatId }).strict(),
+]);
+export type DispatcherClientFrame = z.infer<typeof dispatcherClientFrame>;
+
+export type AgentStatus = "online" | "away";
+
+/** What an agent is told about a waiting visitor. */
+export interface VisitorSummary {
+  name: string | null;
+  email: string | null;
+  department: string;
+  pageUrl: string | null;
+}
+
+/** A chat waiting for an agent, as listed in `queue`. */
+export interface QueuedChat {
+  chatId: string;
+  department: string;
+  visitor: VisitorSummary;
+  /** Milliseconds since the Unix epoch. */
+  waitingSince: number;
+  /** 1-based position in its department's queue. */
+  position: number;
+}
+
+/** Frames the Dispatcher sends to an agent. */
+export type DispatcherServerFrame =
+  | { type: "status"; status: AgentStatus; activeChats: number; capacity: number }
+  | { type: "queue"; chats: QueuedChat[] }
+  | { type: "offer"; chatId: string; visitor: VisitorSummary; expiresAt: number }
+  | { type: "offer_withdrawn"; chatId: string; reason: "expired" | "refused" | "taken" | "ended" }
+  | { type: "assigned"; chatId: string }
+  | { type: "error"; code: string; message: string };

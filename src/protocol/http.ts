@@ -1,0 +1,73 @@
+/** HTTP request and response payloads. */
+import { z } from "zod";
+import { MAX_MESSAGE_CHARS } from "./limits.ts";
+
+const name = z.string().trim().min(1).max(100);
+const email = z.string().trim().max(254).email();
+const department = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "a department id (lowercase slug)");
+const pageUrl = z.string().max(2048).url();
+
+/** `POST /api/visitor/chats` — the pre-chat form. */
+export const startChatRequest = z
+  .object({
+    name: name.optional(),
+    email: email.optional(),
+    department: department.optional(),
+    /** Custom variables the embedding site passes (e.g. plan, order id). */
+    variables: z
+      .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.string().max(500))
+      .refine((v) => Object.keys(v).length <= 20, "at most 20 variables")
+      .optional(),
+    pageUrl: pageUrl.optional(),
+  })
+  .strict();
+export type StartChatRequest = z.infer<typeof startChatRequest>;
+
+export type StartChatResponse =
+  | { chatId: string; token: string; visitorId: string; queuePosition: number }
+  | { offline: true; reason: "no_agents" };
+
+/** `POST /api/visitor/offline-messages`. */
+export const offlineMessageRequest = z
+  .object({
+    name: name.optional(),
+    email,
+    department: department.optional(),
+    message: z.string().trim().min(1).max(MAX_MESSAGE_CHARS),
+    pageUrl: pageUrl.optional(),
+  })
+  .strict();
+export type OfflineMessageRequest = z.infer<typeof offlineMessageRequest>;
+
+/** `POST /api/auth/login`. */
+export const loginRequest = z
+  .object({
+    email: z.string().trim().min(1).max(254),
+    password: z.string().min(1).max(1024),
+  })
+  .strict();
+export type LoginRequest = z.infer<typeof loginRequest>;
+
+export type AgentRole = "administrator" | "supervisor" | "agent";
+
+/** `GET /api/auth/me` and the login response. */
+export interface AgentProfile {
+  id: string;
+  email: string;
+  name: string;
+  role: AgentRole;
+  departments: string[];
+}
+
+/** `POST /api/auth/login` (200) and `GET /api/auth/me` (200) response body. */
+export interface AgentSessionResponse {
+  agent: AgentProfile;
+}
+
+/** Every HTTP error body. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}

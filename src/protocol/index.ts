@@ -1,0 +1,4 @@
+export * from "./chat-frames.ts";
+export * from "./dispatcher-frames.ts";
+export * from "./http.ts";
+export * from "./limits.ts";

@@ -1,0 +1,10 @@
+/** Size limits shared by the server and the browser apps (DESIGN invariant 7). */
+export const MAX_MESSAGE_CHARS = 4000;
+/** Largest WebSocket frame a client may send, in UTF-16 code units of the JSON text. */
+export const MAX_FRAME_CHARS = 16 * 1024;
+/** Largest JSON request body, in bytes. */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** WebSocket subprotocol every Parley socket speaks; the server selects it in the handshake. */
+export const SUBPROTOCOL = "parley.v1";
+/** Prefix of the subprotocol entry that carries a visitor's bearer token. */
+export const BEARER_PREFIX = "bearer.";

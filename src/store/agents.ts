@@ -1,0 +1,67 @@
+/** D1 access to agents and their departments. */
+import type { AgentProfile, AgentRole } from "../protocol/http.ts";
+
+export interface AgentRecord extends AgentProfile {
+  passwordHash: string;
+  maxChats: number | null;
+  disabledAt: number | null;
+}
+
+interface AgentRow {
+  id: string;
+  email: string;
+  name: string;
+  role: AgentRole;
+  password_hash: string;
+  max_chats: number | null;
+  disabled_at: number | null;
+  departments: string | null;
+}
+
+const SELECT_AGENT = `
+  SELECT a.id, a.email, a.name, a.role, a.password_hash, a.max_chats, a.disabled_at,
+         (SELECT group_concat(department_id) FROM agent_departments WHERE agent_id = a.id) AS departments
+  FROM agents a`;
+
+function toRecord(row: AgentRow): AgentRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    passwordHash: row.password_hash,
+    maxChats: row.max_chats,
+    disabledAt: row.disabled_at,
+    // An agent without a department belongs to the default one.
+    departments: row.departments ? row.departments.split(",").sort() : ["general"],
+  };
+}
+
+/** Finds an agent by email (case-insensitive), enabled or not. */
+export async function findAgentByEmail(db: D1Database, email: string): Promise<AgentRecord | null> {
+  const row = await db.prepare(`${SELECT_AGENT} WHERE a.email = ?1`).bind(email).first<AgentRow>();
+  return row ? toRecord(row) : null;
+}
+
+/** Finds an agent by id, enabled or not. */
+export async function findAgentById(db: D1Database, id: string): Promise<AgentRecord | null> {
+  const row = await db.prepare(`${SELECT_AGENT} WHERE a.id = ?1`).bind(id).first<AgentRow>();
+  return row ? toRecord(row) : null;
+}
+
+/** The public profile of an agent (never the password hash). */
+export function toProfile(agent: AgentRecord): AgentProfile {
+  return {
+    id: agent.id,
+    email: agent.email,
+    name: agent.name,
+    role: agent.role,
+    departments: agent.departments,
+  };
+}
+
+/** True when the department exists. */
+export async function departmentExists(db: D1Database, id: string): Promise<boolean> {
+  const row = await db.prepare("SELECT 1 AS found FROM departments WHERE id = ?1").bind(id).first();
+  return row !== null;
+}

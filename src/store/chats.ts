@@ -1,0 +1,115 @@
+/** D1 access to chats. */
+
+export type ChatRowStatus = "queued" | "active" | "ended" | "missed";
+
+export interface ChatRecord {
+  id: string;
+  visitorId: string;
+  visitorName: string | null;
+  visitorEmail: string | null;
+  departmentId: string;
+  pageUrl: string | null;
+  status: ChatRowStatus;
+  agentId: string | null;
+  createdAt: number;
+}
+
+interface ChatRow {
+  id: string;
+  visitor_id: string;
+  visitor_name: string | null;
+  visitor_email: string | null;
+  department_id: string;
+  page_url: string | null;
+  status: ChatRowStatus;
+  agent_id: string | null;
+  created_at: number;
+}
+
+export interface NewChat {
+  id: string;
+  visitorId: string;
+  visitorName: string | null;
+  visitorEmail: string | null;
+  departmentId: string;
+  pageUrl: string | null;
+  variables: Record<string, string> | null;
+  now: number;
+}
+
+/** Inserts a chat in status `queued`. */
+export async function createChat(db: D1Database, chat: NewChat): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO chats (id, visitor_id, visitor_name, visitor_email, department_id, page_url,
+                          variables, status, created_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8)`,
+    )
+    .bind(
+      chat.id,
+      chat.visitorId,
+      chat.visitorName,
+      chat.visitorEmail,
+      chat.departmentId,
+      chat.pageUrl,
+      chat.variables ? JSON.stringify(chat.variables) : null,
+      chat.now,
+    )
+    .run();
+}
+
+/** Reads a chat. */
+export async function findChat(db: D1Database, id: string): Promise<ChatRecord | null> {
+  const row = await db
+    .prepare(
+      `SELECT id, visitor_id, visitor_name, visitor_email, department_id, page_url, status,
+              agent_id, created_at
+       FROM chats WHERE id = ?1`,
+    )
+    .bind(id)
+    .first<ChatRow>();
+  if (!row) return null;
+  return {
+    id: row.id,
+    visitorId: row.visitor_id,
+    visitorName: row.visitor_name,
+    visitorEmail: row.visitor_email,
+    departmentId: row.department_id,
+    pageUrl: row.page_url,
+    status: row.status,
+    agentId: row.agent_id,
+    createdAt: row.created_at,
+  };
+}
+
+/** Marks a queued chat as missed (nobody could take it). */
+export async function markChatMissed(db: D1Database, id: string, now: number): Promise<void> {
+  await db
+    .prepare("UPDATE chats SET status = 'missed', ended_at = ?2 WHERE id = ?1 AND status = 'queued'")
+    .bind(id, now)
+    .run();
+}
+
+/** Assigns a chat to the agent who accepted it. */
+export async function assignChat(
+  db: D1Database,
+  id: string,
+  agentId: string,
+  now: number,
+): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE chats SET status = 'active', agent_id = ?2, accepted_at = ?3
+       WHERE id = ?1 AND status IN ('queued', 'active')`,
+    )
+    .bind(id, agentId, now)
+    .run();
+}
+
+/** Marks a chat ended (idempotent: the first end time wins). */
+export async function endChat(db: D1Database, id: string, now: number): Promise<void> {
+  await db
+    .prepare("UPDATE chats SET status = 'ended', ended_at = ?2 WHERE id = ?1 AND status != 'ended'")
+    .bind(id, now)
+    .run();
+}

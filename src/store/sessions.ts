@@ -1,0 +1,60 @@
+/** D1 access to agent sessions: the server-side rows that session JWTs name. */
+
+export interface SessionRecord {
+  id: string;
+  agentId: string;
+  createdAt: number;
+  lastSeenAt: number;
+  revokedAt: number | null;
+}
+
+interface SessionRow {
+  id: string;
+  agent_id: string;
+  created_at: number;
+  last_seen_at: number;
+  revoked_at: number | null;
+}
+
+/** Creates a session row. */
+export async function createSession(
+  db: D1Database,
+  session: { id: string; agentId: string; ip: string | null; userAgent: string | null; now: number },
+): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO sessions (id, agent_id, created_at, last_seen_at, ip, user_agent)
+       VALUES (?1, ?2, ?3, ?3, ?4, ?5)`,
+    )
+    .bind(session.id, session.agentId, session.now, session.ip, session.userAgent)
+    .run();
+}
+
+/** Reads a session row. */
+export async function findSession(db: D1Database, id: string): Promise<SessionRecord | null> {
+  const row = await db
+    .prepare("SELECT id, agent_id, created_at, last_seen_at, revoked_at FROM sessions WHERE id = ?1")
+    .bind(id)
+    .first<SessionRow>();
+  if (!row) return null;
+  return {
+    id: row.id,
+    agentId: row.agent_id,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+/** Records activity on a session (drives the idle timeout). */
+export async function touchSession(db: D1Database, id: string, now: number): Promise<void> {
+  await db.prepare("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1").bind(id, now).run();
+}
+
+/** Revokes a session; later requests with its token are refused. */
+export async function revokeSession(db: D1Database, id: string, now: number): Promise<void> {
+  await db
+    .prepare("UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")
+    .bind(id, now)
+    .run();
+}

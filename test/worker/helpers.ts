@@ -1,0 +1,189 @@
+/** Helpers for worker tests: seed agents, log in, start chats and drive real sockets. */
+import { env, SELF } from "cloudflare:test";
+import { getArgon2 } from "../../src/security/argon2-workerd.ts";
+import { hashPassword } from "../../src/security/password-hash.ts";
+
+export const ORIGIN = "http://example.com";
+export const PASSWORD = "correct horse battery staple";
+
+let counter = 0;
+
+/** Inserts an enabled agent with PASSWORD; returns its id and email. */
+export async function seedAgent(
+  options: { role?: "administrator" | "supervisor" | "agent"; departments?: string[]; maxChats?: number } = {},
+): Promise<{ id: string; email: string; name: string }> {
+  const id = crypto.randomUUID();
+  counter += 1;
+  const email = `agent${counter}-${id.slice(0, 8)}@example.com`;
+  const name = `Agent ${counter}`;
+  const hash = hashPassword(await getArgon2(), PASSWORD);
+  await env.DB.prepare(
+    `INSERT INTO agents (id, email, name, role, password_hash, password_changed_at, max_chats, created_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, 0)`,
+  )
+    .bind(id, email, name, options.role ?? "agent", hash, options.maxChats ?? null)
+    .run();
+  for (const department of options.departments ?? []) {
+    await env.DB.prepare("INSERT OR IGNORE INTO departments (id, name, created_at) VALUES (?1, ?1, 0)")
+      .bind(department)
+      .run();
+    await env.DB.prepare("INSERT INTO agent_departments (agent_id, department_id) VALUES (?1, ?2)")
+      .bind(id, department)
+      .run();
+  }
+  return { id, email, name };
+}
+
+/** Logs in and returns the `Cookie` header value. */
+export async function login(email: string, password = PASSWORD): Promise<string> {
+  const res = await SELF.fetch(`${ORIGIN}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: ORIGIN },
+    body: JSON.stringify({ email, password }),
+  });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  const setCookie = res.headers.get("set-cookie") ?? "";
+  return setCookie.split(";")[0] ?? "";
+}
+
+/** POSTs JSON from the demo page's origin. */
+export function postJson(path: string, body: unknown, headers: Record<string, string> = {}) {
+  return SELF.fetch(`${ORIGIN}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: ORIGIN, ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+/** A client socket that records every frame it receives. */
+export class TestSocket {
+  readonly frames: Record<string, unknown>[] = [];
+  closed: { code: number; reason: string } | null = null;
+  readonly ws: WebSocket;
+  #waiters: (() => void)[] = [];
+
+  constructor(ws: WebSocket) {
+    this.ws = ws;
+    ws.accept();
+    ws.addEventListener("message", (event) => {
+      this.frames.push(JSON.parse(event.data as string));
+      this.#wake();
+    });
+    ws.addEventListener("close", (event) => {
+      this.closed = { code: event.code, reason: event.reason };
+      this.#wake();
+    });
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+  }
+
+  /** Waits until a received frame matches; returns it. */
+  async next(
+    match: (frame: Record<string, unknown>) => boolean,
+    timeoutMs = 5000,
+  ): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.frames.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) {
+        throw new Error(`no matching frame; got ${JSON.stringify(this.frames)}`);
+      }
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  /** Waits for a frame of `type` (and optional extra match) after index `from`. */
+  nextOfType(type: string, extra: (frame: Record<string, unknown>) => boolean = () => true) {
+    return this.next((frame) => frame.type === type && extra(frame));
+  }
+
+  async waitClosed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error("socket did not close");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.closed;
+  }
+
+  #wake(): void {
+    for (const waiter of this.#waiters.splice(0)) waiter();
+  }
+}
+
+/** Opens a socket through the Worker; returns the response when the upgrade is refused. */
+export async function openSocket(
+  path: string,
+  headers: Record<string, string>,
+): Promise<TestSocket | Response> {
+  const res = await SELF.fetch(`${ORIGIN}${path}`, {
+    headers: { upgrade: "websocket", origin: ORIGIN, ...headers },
+  });
+  if (!res.webSocket) return res;
+  return new TestSocket(res.webSocket);
+}
+
+/** Opens a socket that must succeed. */
+export async function mustOpen(path: string, headers: Record<string, string>): Promise<TestSocket> {
+  const socket = await openSocket(path, headers);
+  if (socket instanceof Response) {
+    throw new Error(`upgrade refused: ${socket.status} ${await socket.text()}`);
+  }
+  return socket;
+}
+
+/** An agent online on the Dispatcher socket. */
+export async function agentOnline(cookie: string): Promise<TestSocket> {
+  const socket = await mustOpen("/api/agent/ws", { cookie, "sec-websocket-protocol": "parley.v1" });
+  await socket.nextOfType("status");
+  return socket;
+}
+
+/** The visitor's chat socket. */
+export function visitorSocket(chatId: string, token: string): Promise<TestSocket> {
+  return mustOpen(`/api/visitor/chats/${chatId}/ws`, {
+    "sec-websocket-protocol": `parley.v1, bearer.${token}`,
+  });
+}
+
+/** A department unique to one test, so tests sharing the Dispatcher never see each other's chats. */
+export function uniqueDepartment(): string {
+  return `dept-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Starts a chat in `department`; expects 201 and returns its body. */
+export async function startChat(
+  department: string,
+  form: Record<string, unknown> = {},
+): Promise<{ chatId: string; token: string; visitorId: string; queuePosition: number }> {
+  const res = await postJson("/api/visitor/chats", { name: "Vera Visitor", department, ...form });
+  if (res.status !== 201) throw new Error(`start chat: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** An agent online in a fresh department, a visitor's chat offered and accepted. */
+export async function acceptedChat() {
+  const department = uniqueDepartment();
+  const agent = await seedAgent({ departments: [department] });
+  const cookie = await login(agent.email);
+  const console = await agentOnline(cookie);
+  const chat = await startChat(department);
+  await console.nextOfType("offer", (f) => f.chatId === chat.chatId);
+  console.send({ type: "accept", chatId: chat.chatId });
+  await console.nextOfType("assigned", (f) => f.chatId === chat.chatId);
+  return { department, agent, cookie, console, ...chat };
+}
+
+/** The agent's chat socket. */
+export function agentChatSocket(chatId: string, cookie: string, mode = "participate") {
+  return mustOpen(`/api/agent/chats/${chatId}/ws?mode=${mode}`, {
+    cookie,
+    "sec-websocket-protocol": "parley.v1",
+  });
+}

@@ -1,0 +1,31 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+/** Worker tests: the real Worker, D1 and Durable Objects in workerd. */
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(root, "migrations"));
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: path.join(root, "wrangler.toml") },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            SESSION_KEY: "worker-tests-session-key-0123456789abcdef",
+            OFFER_TIMEOUT_SECONDS: "30",
+          },
+        },
+      }),
+    ],
+    test: {
+      name: "worker",
+      root,
+      include: ["test/worker/**/*.test.ts"],
+      setupFiles: ["test/worker/apply-migrations.ts"],
+      testTimeout: 30_000,
+    },
+  };
+});

@@ -1,0 +1,16 @@
+/** Hono's typing of this app: bindings and the values middleware sets on the context. */
+import type { Config } from "../src/config.ts";
+import type { AgentRecord } from "../src/store/agents.ts";
+import type { SessionRecord } from "../src/store/sessions.ts";
+import type { Env } from "./env.ts";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    config: Config;
+    /** Set by `requireAgent`. */
+    agent: AgentRecord;
+    /** Set by `requireAgent`. */
+    session: SessionRecord;
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Builds the Hono app: middleware order, route mounting, error handling. Static files (demo
+ * page, widget, console) are served through the Worker so the same headers apply to them.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { MAX_BODY_BYTES } from "../src/protocol/limits.ts";
+import { ApiError } from "./api-error.ts";
+import type { AppEnv } from "./app-env.ts";
+import { loadConfig } from "./middleware/config.ts";
+import { securityHeaders } from "./middleware/security-headers.ts";
+import { agentRoutes } from "./routes/agent.ts";
+import { authRoutes } from "./routes/auth.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { visitorRoutes } from "./routes/visitor.ts";
+
+/** Creates the application. */
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(securityHeaders());
+  app.use(loadConfig());
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(413, "payload_too_large", `Bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+      },
+    }),
+  );
+
+  app.route("/healthz", healthRoutes);
+  app.route("/api/auth", authRoutes);
+  app.route("/api/visitor", visitorRoutes);
+  app.route("/api/agent", agentRoutes);
+
+  app.all("/api/*", () => {
+    throw new ApiError(404, "not_found", "No such endpoint.");
+  });
+  app.get("/console", (c) => c.redirect("/console/", 301));
+  app.get("*", (c) => c.env.ASSETS.fetch(c.req.raw));
+
+  app.notFound(() => {
+    throw new ApiError(404, "not_found", "Not found.");
+  });
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return c.json(error.toBody(), error.status);
+    console.error("[parley] unhandled error", error);
+    return c.json({ error: { code: "internal", message: "Something went wrong on our side." } }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,54 @@
+/**
+ * Agent session authentication (DESIGN invariant 5): the cookie's JWT names a server-side
+ * session row, so logout and revocation take effect at once; idle and absolute timeouts are
+ * enforced here, on the server.
+ */
+import type { Context } from "hono";
+import { getCookie } from "hono/cookie";
+import { createMiddleware } from "hono/factory";
+import { verifySessionToken } from "../../src/security/tokens.ts";
+import { findAgentById } from "../../src/store/agents.ts";
+import { findSession, touchSession } from "../../src/store/sessions.ts";
+import { ApiError } from "../api-error.ts";
+import type { AppEnv } from "../app-env.ts";
+
+/** The session cookie, sent as `__Host-parley_session` (Hono adds the prefix and checks it). */
+export const SESSION_COOKIE = "parley_session";
+
+/** Writes to `last_seen_at` at most this often, so busy agents don't write on every call. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+/** Sets `c.var.agent` and `c.var.session`, or answers 401 `unauthenticated`. */
+export const requireAgent = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    await authenticate(c);
+    await next();
+  });
+
+async function authenticate(c: Context<AppEnv>): Promise<void> {
+  const denied = new ApiError(401, "unauthenticated", "Log in to continue.");
+  const token = getCookie(c, SESSION_COOKIE, "host");
+  if (!token) throw denied;
+  const config = c.get("config");
+  const claims = await verifySessionToken(token, config.sessionKey);
+  if (!claims) throw denied;
+  const session = await findSession(c.env.DB, claims.sid);
+  const now = Date.now();
+  if (
+    !session ||
+    session.agentId !== claims.sub ||
+    session.revokedAt !== null ||
+    now - session.lastSeenAt > config.sessionIdleMs ||
+    now - session.createdAt > config.sessionAbsoluteMs
+  ) {
+    throw new ApiError(401, "session_expired", "Your session has ended; log in again.");
+  }
+  const agent = await findAgentById(c.env.DB, session.agentId);
+  if (!agent || agent.disabledAt !== null) throw denied;
+  if (now - session.lastSeenAt > TOUCH_INTERVAL_MS) {
+    await touchSession(c.env.DB, session.id, now);
+    session.lastSeenAt = now;
+  }
+  c.set("session", session);
+  c.set("agent", agent);
+}

@@ -1,0 +1,36 @@
+/** Reads and validates a JSON request body against a zod schema (DESIGN invariant 7). */
+import type { Context } from "hono";
+import type { z } from "zod";
+import { ApiError } from "./api-error.ts";
+
+/**
+ * Parses the body as JSON and validates it. Wrong content type → 415, unparsable → 400
+ * `invalid_json`, schema mismatch → 400 `invalid_request` with the failing fields.
+ */
+export async function readJson<Schema extends z.ZodType>(
+  c: Context,
+  schema: Schema,
+): Promise<z.infer<Schema>> {
+  const type = c.req.header("content-type") ?? "";
+  // Requiring JSON also blocks cross-site HTML form posts (they cannot send this type).
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new ApiError(415, "unsupported_media_type", "Send the body as application/json.");
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(await c.req.text());
+  } catch {
+    throw new ApiError(400, "invalid_json", "The body is not valid JSON.");
+  }
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const fields = result.error.issues.map((issue) => ({
+      path: issue.path.join("."),
+      message: issue.message,
+    }));
+    const first = fields[0];
+    const where = first?.path ? `${first.path}: ` : "";
+    throw new ApiError(400, "invalid_request", `${where}${first?.message ?? "invalid"}`, fields);
+  }
+  return result.data;
+}

@@ -24,7 +24,11 @@ import { ChatMeta, type ChatMetaInit } from "./chat-meta.ts";
 import { getDispatcher } from "./dispatcher.ts";
 import { DueItems } from "./due-items.ts";
 import { EventLog } from "./event-log.ts";
-import { PARTICIPANT_HEADER, type ParticipantIdentity, participantIdentity } from "./participant.ts";
+import {
+  PARTICIPANT_HEADER,
+  type ParticipantIdentity,
+  participantIdentity,
+} from "./participant.ts";
 
 /** Events written to D1 per flush. */
 const FLUSH_BATCH = 200;
@@ -75,9 +79,7 @@ export class ChatSession extends DurableObject<Env> {
         status: 426,
       });
     }
-    const parsed = participantIdentity.safeParse(
-      safeJson(request.headers.get(PARTICIPANT_HEADER)),
-    );
+    const parsed = participantIdentity.safeParse(safeJson(request.headers.get(PARTICIPANT_HEADER)));
     if (!parsed.success) {
       return Response.json(errorBody("forbidden", "Unknown participant."), { status: 403 });
     }
@@ -112,31 +114,41 @@ export class ChatSession extends DurableObject<Env> {
     const conn = this.#connections.get(ws);
     if (!conn) return;
     const parsed = parseFrame(chatClientFrame, data);
-    if (!parsed.ok) return sendError(ws, parsed.code, parsed.message);
-    const frame = parsed.frame;
-    if (frame.type === "hello") return this.#onHello(ws, conn, frame.lastSeq);
-    if (!conn.greeted) return sendError(ws, "hello_required", "Send hello first.");
-    if (this.#meta.ended) return sendError(ws, "chat_ended", "This chat has ended.");
-    if (conn.mode === "monitor") {
-      return sendError(ws, "read_only", "Monitoring is read-only.");
+    if (!parsed.ok) {
+      sendError(ws, parsed.code, parsed.message);
+    } else if (parsed.frame.type === "hello") {
+      this.#onHello(ws, conn, parsed.frame.lastSeq);
+    } else if (!conn.greeted) {
+      sendError(ws, "hello_required", "Send hello first.");
+    } else if (this.#meta.ended) {
+      sendError(ws, "chat_ended", "This chat has ended.");
+    } else if (conn.mode === "monitor") {
+      sendError(ws, "read_only", "Monitoring is read-only.");
+    } else {
+      this.#dispatch(ws, conn, parsed.frame);
     }
-    this.#dispatch(ws, conn, frame);
   }
 
   #dispatch(ws: WebSocket, conn: Connection, frame: Exclude<ChatClientFrame, { type: "hello" }>) {
     switch (frame.type) {
       case "message":
-        return this.#onChatMessage(ws, conn, frame.clientId, frame.text);
+        this.#onChatMessage(ws, conn, frame.clientId, frame.text);
+        break;
       case "typing":
-        return this.#onTyping(ws, conn, frame.on);
+        this.#onTyping(ws, conn, frame.on);
+        break;
       case "end":
-        return void this.#onEnd(conn);
+        this.ctx.waitUntil(this.#onEnd(conn));
+        break;
     }
   }
 
   /** Replays every event after `lastSeq`, in order, then streams live events. */
   #onHello(ws: WebSocket, conn: Connection, lastSeq: number): void {
-    if (conn.greeted) return sendError(ws, "already_greeted", "hello was already received.");
+    if (conn.greeted) {
+      sendError(ws, "already_greeted", "hello was already received.");
+      return;
+    }
     conn.greeted = true;
     // Replay and the switch to live delivery happen in one synchronous turn, so no event
     // can fall between them (none is sent twice: live delivery only reaches greeted sockets).
@@ -156,7 +168,10 @@ export class ChatSession extends DurableObject<Env> {
   #onChatMessage(ws: WebSocket, conn: Connection, clientId: string, text: string): void {
     // A resend of a message already stored (the ack was lost): ack again, store nothing.
     const existing = this.#log.findByClientId(conn.id, clientId);
-    if (existing !== null) return send(ws, { type: "ack", clientId, seq: existing });
+    if (existing !== null) {
+      send(ws, { type: "ack", clientId, seq: existing });
+      return;
+    }
     const event = this.#log.append({ kind: "message", from: sender(conn), text, clientId });
     send(ws, { type: "ack", clientId, seq: event.seq });
     this.#broadcast(event);
@@ -256,7 +271,11 @@ function send(ws: WebSocket, frame: ChatServerFrame): void {
   }
 }
 
-function sendError(ws: WebSocket, code: Extract<ChatServerFrame, { type: "error" }>["code"], message: string) {
+function sendError(
+  ws: WebSocket,
+  code: Extract<ChatServerFrame, { type: "error" }>["code"],
+  message: string,
+) {
   send(ws, { type: "error", code, message });
 }
 

@@ -105,7 +105,9 @@ export class DispatcherState {
   }
 
   queued(chatId: string): QueueEntry | null {
-    const row = this.#sql.exec<QueueRow>("SELECT * FROM queue WHERE chat_id = ?", chatId).toArray()[0];
+    const row = this.#sql
+      .exec<QueueRow>("SELECT * FROM queue WHERE chat_id = ?", chatId)
+      .toArray()[0];
     return row ? toQueueEntry(row) : null;
   }
 

@@ -6,6 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
+import { parseConfig } from "../src/config.ts";
 import {
   type DispatcherServerFrame,
   dispatcherClientFrame,
@@ -14,7 +15,6 @@ import {
 } from "../src/protocol/dispatcher-frames.ts";
 import { SUBPROTOCOL } from "../src/protocol/limits.ts";
 import { parseFrame, safeJson } from "../src/protocol/parse-frame.ts";
-import { parseConfig } from "../src/config.ts";
 import { assignChat } from "../src/store/chats.ts";
 import type { Env } from "../worker/env.ts";
 import { getChatSession } from "./chat-session.ts";
@@ -88,7 +88,10 @@ export class Dispatcher extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const parsed = dispatcherAgent.safeParse(safeJson(request.headers.get(PARTICIPANT_HEADER)));
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !parsed.success) {
-      return Response.json({ error: { code: "bad_request", message: "Expected an agent socket." } }, { status: 400 });
+      return Response.json(
+        { error: { code: "bad_request", message: "Expected an agent socket." } },
+        { status: 400 },
+      );
     }
     const agent = parsed.data;
     const { 0: client, 1: server } = new WebSocketPair();
@@ -169,11 +172,22 @@ export class Dispatcher extends DurableObject<Env> {
       (entry.offeredTo === agentId ||
         (entry.offeredTo === null && agent.departments.includes(entry.department)));
     if (!entry || !agent || !pickable) {
-      return send(ws, { type: "error", code: "not_offered", message: "This chat is not offered to you." });
+      return send(ws, {
+        type: "error",
+        code: "not_offered",
+        message: "This chat is not offered to you.",
+      });
     }
     const ownOffer = entry.offeredTo === agentId ? 1 : 0;
-    if (this.#state.activeChats(agentId) + this.#state.pendingOffers(agentId) - ownOffer >= agent.capacity) {
-      return send(ws, { type: "error", code: "at_capacity", message: "You are at your chat limit." });
+    if (
+      this.#state.activeChats(agentId) + this.#state.pendingOffers(agentId) - ownOffer >=
+      agent.capacity
+    ) {
+      return send(ws, {
+        type: "error",
+        code: "at_capacity",
+        message: "You are at your chat limit.",
+      });
     }
     const now = Date.now();
     try {
@@ -221,7 +235,12 @@ export class Dispatcher extends DurableObject<Env> {
       if (!agentId) continue;
       const expiresAt = Date.now() + timeout;
       this.#state.setOffer(entry.chatId, agentId, expiresAt);
-      this.#sendToAgent(agentId, { type: "offer", chatId: entry.chatId, visitor: entry.visitor, expiresAt });
+      this.#sendToAgent(agentId, {
+        type: "offer",
+        chatId: entry.chatId,
+        visitor: entry.visitor,
+        expiresAt,
+      });
     }
     this.#broadcastQueue();
     await this.#notifyPositions();

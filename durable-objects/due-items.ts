@@ -27,11 +27,7 @@ export class DueItems {
 
   /** Moves `item` to `at` (ms), later or earlier (used for retry backoff). */
   async reschedule(item: string, at: number): Promise<void> {
-    this.#storage.sql.exec(
-      "INSERT OR REPLACE INTO due_items (item, at) VALUES (?, ?)",
-      item,
-      at,
-    );
+    this.#storage.sql.exec("INSERT OR REPLACE INTO due_items (item, at) VALUES (?, ?)", item, at);
     await this.#arm();
   }
 
@@ -43,7 +39,9 @@ export class DueItems {
 
   /** True when `item` is scheduled. */
   has(item: string): boolean {
-    return this.#storage.sql.exec("SELECT 1 FROM due_items WHERE item = ?", item).toArray().length > 0;
+    return (
+      this.#storage.sql.exec("SELECT 1 FROM due_items WHERE item = ?", item).toArray().length > 0
+    );
   }
 
   /** The items due at `now`, earliest first. */

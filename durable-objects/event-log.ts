@@ -39,7 +39,8 @@ export class EventLog {
     sql.exec(`CREATE UNIQUE INDEX IF NOT EXISTS events_client
       ON events (from_id, client_id) WHERE client_id IS NOT NULL`);
     sql.exec("CREATE INDEX IF NOT EXISTS events_unflushed ON events (seq) WHERE flushed = 0");
-    this.#lastSeq = sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events").one().seq ?? 0;
+    this.#lastSeq =
+      sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events").one().seq ?? 0;
   }
 
   /** The highest stored seq (0 when empty). */
@@ -64,9 +65,7 @@ export class EventLog {
       event.reason ?? null,
     );
     this.#lastSeq = seq;
-    return toEvent(
-      this.#sql.exec<EventRow>("SELECT * FROM events WHERE seq = ?", seq).one(),
-    );
+    return toEvent(this.#sql.exec<EventRow>("SELECT * FROM events WHERE seq = ?", seq).one());
   }
 
   /** The seq of a message already stored from this sender with this clientId, if any. */

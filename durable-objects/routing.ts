@@ -23,7 +23,10 @@ export interface RoutingRequest {
 }
 
 /** The agent to offer the chat to, or null when nobody eligible has spare capacity. */
-export function pickAgent(candidates: readonly Candidate[], request: RoutingRequest): string | null {
+export function pickAgent(
+  candidates: readonly Candidate[],
+  request: RoutingRequest,
+): string | null {
   const eligible = candidates.filter(
     (agent) =>
       agent.online &&

@@ -25,8 +25,10 @@ export class ConfigError extends Error {
 
 const origin = z
   .string()
-  .url()
-  .refine((value) => new URL(value).origin === value, "an origin (scheme://host[:port])");
+  .refine(
+    (value) => URL.canParse(value) && new URL(value).origin === value,
+    "an origin (scheme://host[:port])",
+  );
 
 const originList = z
   .string()
@@ -63,7 +65,9 @@ const schema = z.object({
 export function parseConfig(env: Record<string, unknown>): Config {
   const result = schema.safeParse(env);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join(".")}: ${issue.message}`,
+    );
     throw new ConfigError(`invalid configuration — ${problems.join("; ")}`);
   }
   const vars = result.data;

@@ -25,7 +25,11 @@ export function createApp(): Hono<AppEnv> {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
-        throw new ApiError(413, "payload_too_large", `Bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+        throw new ApiError(
+          413,
+          "payload_too_large",
+          `Bodies are limited to ${MAX_BODY_BYTES} bytes.`,
+        );
       },
     }),
   );
@@ -47,7 +51,10 @@ export function createApp(): Hono<AppEnv> {
   app.onError((error, c) => {
     if (error instanceof ApiError) return c.json(error.toBody(), error.status);
     console.error("[parley] unhandled error", error);
-    return c.json({ error: { code: "internal", message: "Something went wrong on our side." } }, 500);
+    return c.json(
+      { error: { code: "internal", message: "Something went wrong on our side." } },
+      500,
+    );
   });
   return app;
 }

@@ -8,7 +8,11 @@ const department = z
   .string()
   .trim()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "a department id (lowercase slug)");
-const pageUrl = z.string().max(2048).url();
+const pageUrl = z
+  .string()
+  .max(2048)
+  .url()
+  .refine((value) => /^https?:\/\//i.test(value), "an http(s) URL");
 
 /** `POST /api/visitor/chats` — the pre-chat form. */
 export const startChatRequest = z

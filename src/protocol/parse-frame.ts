@@ -35,7 +35,8 @@ export function parseFrame<Schema extends z.ZodType>(
     };
   }
   const json = safeJson(data);
-  if (json === undefined) return { ok: false, code: "bad_frame", message: "The frame is not JSON." };
+  if (json === undefined)
+    return { ok: false, code: "bad_frame", message: "The frame is not JSON." };
   const result = schema.safeParse(json);
   if (result.success) return { ok: true, frame: result.data };
   const issue = result.error.issues[0];

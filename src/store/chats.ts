@@ -85,7 +85,9 @@ export async function findChat(db: D1Database, id: string): Promise<ChatRecord |
 /** Marks a queued chat as missed (nobody could take it). */
 export async function markChatMissed(db: D1Database, id: string, now: number): Promise<void> {
   await db
-    .prepare("UPDATE chats SET status = 'missed', ended_at = ?2 WHERE id = ?1 AND status = 'queued'")
+    .prepare(
+      "UPDATE chats SET status = 'missed', ended_at = ?2 WHERE id = ?1 AND status = 'queued'",
+    )
     .bind(id, now)
     .run();
 }

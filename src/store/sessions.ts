@@ -19,7 +19,13 @@ interface SessionRow {
 /** Creates a session row. */
 export async function createSession(
   db: D1Database,
-  session: { id: string; agentId: string; ip: string | null; userAgent: string | null; now: number },
+  session: {
+    id: string;
+    agentId: string;
+    ip: string | null;
+    userAgent: string | null;
+    now: number;
+  },
 ): Promise<void> {
   await db
     .prepare(
@@ -33,7 +39,9 @@ export async function createSession(
 /** Reads a session row. */
 export async function findSession(db: D1Database, id: string): Promise<SessionRecord | null> {
   const row = await db
-    .prepare("SELECT id, agent_id, created_at, last_seen_at, revoked_at FROM sessions WHERE id = ?1")
+    .prepare(
+      "SELECT id, agent_id, created_at, last_seen_at, revoked_at FROM sessions WHERE id = ?1",
+    )
     .bind(id)
     .first<SessionRow>();
   if (!row) return null;

@@ -18,8 +18,14 @@ describe("POST /api/auth/login", () => {
 
   it("answers the same 401 for an unknown account and a wrong password, and audits both", async () => {
     const agent = await seedAgent();
-    const wrong = await postJson("/api/auth/login", { email: agent.email, password: "not it at all" });
-    const unknown = await postJson("/api/auth/login", { email: "nobody@example.com", password: PASSWORD });
+    const wrong = await postJson("/api/auth/login", {
+      email: agent.email,
+      password: "not it at all",
+    });
+    const unknown = await postJson("/api/auth/login", {
+      email: "nobody@example.com",
+      password: PASSWORD,
+    });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(await wrong.json()).toEqual(await unknown.json());
@@ -37,15 +43,41 @@ describe("POST /api/auth/login", () => {
     await env.DB.prepare("UPDATE agents SET disabled_at = 1 WHERE id = ?1").bind(agent.id).run();
     const res = await postJson("/api/auth/login", { email: agent.email, password: PASSWORD });
     expect(res.status).toBe(401);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_credentials");
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+      "invalid_credentials",
+    );
   });
 
   it.each([
     ["malformed JSON", "{nope", "application/json", 400, "invalid_json"],
-    ["a missing password", JSON.stringify({ email: "a@b.c" }), "application/json", 400, "invalid_request"],
-    ["a non-string password", JSON.stringify({ email: "a@b.c", password: 42 }), "application/json", 400, "invalid_request"],
-    ["an unknown field", JSON.stringify({ email: "a@b.c", password: "x", admin: true }), "application/json", 400, "invalid_request"],
-    ["a form post", "email=a&password=b", "application/x-www-form-urlencoded", 415, "unsupported_media_type"],
+    [
+      "a missing password",
+      JSON.stringify({ email: "a@b.c" }),
+      "application/json",
+      400,
+      "invalid_request",
+    ],
+    [
+      "a non-string password",
+      JSON.stringify({ email: "a@b.c", password: 42 }),
+      "application/json",
+      400,
+      "invalid_request",
+    ],
+    [
+      "an unknown field",
+      JSON.stringify({ email: "a@b.c", password: "x", admin: true }),
+      "application/json",
+      400,
+      "invalid_request",
+    ],
+    [
+      "a form post",
+      "email=a&password=b",
+      "application/x-www-form-urlencoded",
+      415,
+      "unsupported_media_type",
+    ],
   ])("rejects %s with a clear 4xx", async (_, body, type, status, code) => {
     const res = await SELF.fetch(`${ORIGIN}/api/auth/login`, {
       method: "POST",
@@ -81,7 +113,13 @@ describe("sessions", () => {
     const me = await SELF.fetch(`${ORIGIN}/api/auth/me`, { headers: { cookie } });
     expect(me.status).toBe(200);
     expect(await me.json()).toEqual({
-      agent: { id: agent.id, email: agent.email, name: agent.name, role: "supervisor", departments: ["general"] },
+      agent: {
+        id: agent.id,
+        email: agent.email,
+        name: agent.name,
+        role: "supervisor",
+        departments: ["general"],
+      },
     });
     const anonymous = await SELF.fetch(`${ORIGIN}/api/auth/me`);
     expect(anonymous.status).toBe(401);

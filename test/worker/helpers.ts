@@ -10,7 +10,11 @@ let counter = 0;
 
 /** Inserts an enabled agent with PASSWORD; returns its id and email. */
 export async function seedAgent(
-  options: { role?: "administrator" | "supervisor" | "agent"; departments?: string[]; maxChats?: number } = {},
+  options: {
+    role?: "administrator" | "supervisor" | "agent";
+    departments?: string[];
+    maxChats?: number;
+  } = {},
 ): Promise<{ id: string; email: string; name: string }> {
   const id = crypto.randomUUID();
   counter += 1;
@@ -24,7 +28,9 @@ export async function seedAgent(
     .bind(id, email, name, options.role ?? "agent", hash, options.maxChats ?? null)
     .run();
   for (const department of options.departments ?? []) {
-    await env.DB.prepare("INSERT OR IGNORE INTO departments (id, name, created_at) VALUES (?1, ?1, 0)")
+    await env.DB.prepare(
+      "INSERT OR IGNORE INTO departments (id, name, created_at) VALUES (?1, ?1, 0)",
+    )
       .bind(department)
       .run();
     await env.DB.prepare("INSERT INTO agent_departments (agent_id, department_id) VALUES (?1, ?2)")

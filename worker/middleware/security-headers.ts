@@ -19,6 +19,8 @@ export const securityHeaders = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     await next();
     if (c.res.status === 101) return;
+    // Responses from a Durable Object or the assets binding have immutable headers.
+    c.res = new Response(c.res.body, c.res);
     const headers = c.res.headers;
     headers.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     headers.set("X-Content-Type-Options", "nosniff");

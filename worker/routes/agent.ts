@@ -41,8 +41,7 @@ agentRoutes.get("/chats/:id/ws", async (c) => {
   const agent = c.var.agent;
   const chat = await findChat(c.env.DB, c.req.param("id"));
   if (!chat) throw new ApiError(404, "chat_not_found", "No such chat.");
-  const allowed =
-    mode === "participate" ? chat.agentId === agent.id : agent.role !== "agent";
+  const allowed = mode === "participate" ? chat.agentId === agent.id : agent.role !== "agent";
   if (!allowed) throw new ApiError(403, "forbidden", "This chat is not yours to open.");
   const identity: ParticipantIdentity = { role: "agent", id: agent.id, name: agent.name, mode };
   return getChatSession(c.env, chat.id).fetch(internalUpgrade(c.req.url, identity));

@@ -104,12 +104,28 @@ visitorRoutes.get("/chats/:id/ws", async (c) => {
   const protocols = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
   const bearer = protocols.find((p) => p.startsWith(BEARER_PREFIX));
   if (!protocols.includes(SUBPROTOCOL) || !bearer) {
-    throw new ApiError(401, "invalid_token", `Offer the subprotocols "${SUBPROTOCOL}" and "bearer.<token>".`);
+    throw new ApiError(
+      401,
+      "invalid_token",
+      `Offer the subprotocols "${SUBPROTOCOL}" and "bearer.<token>".`,
+    );
   }
-  const claims = await verifyVisitorToken(bearer.slice(BEARER_PREFIX.length), c.var.config.sessionKey);
+  const claims = await verifyVisitorToken(
+    bearer.slice(BEARER_PREFIX.length),
+    c.var.config.sessionKey,
+  );
   if (!claims || claims.chat !== chatId) {
-    throw new ApiError(401, "invalid_token", "The chat token is invalid, expired or for another chat.");
+    throw new ApiError(
+      401,
+      "invalid_token",
+      "The chat token is invalid, expired or for another chat.",
+    );
   }
-  const identity: ParticipantIdentity = { role: "visitor", id: claims.sub, name: null, mode: "participate" };
+  const identity: ParticipantIdentity = {
+    role: "visitor",
+    id: claims.sub,
+    name: null,
+    mode: "participate",
+  };
   return getChatSession(c.env, chatId).fetch(internalUpgrade(c.req.url, identity));
 });

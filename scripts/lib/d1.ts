@@ -1,0 +1,89 @@
+/**
+ * D1 access for scripts, through `wrangler d1 execute`. SQL goes through a private temporary
+ * file (`--file`), never argv, so values such as password hashes never show in `ps`; a file is
+ * also executed as one batch, so its statements succeed or fail together.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CliError } from "./cli.ts";
+import { runWrangler } from "./wrangler.ts";
+
+/** Which database: the local one (optionally under a persistence folder) or the remote one. */
+export interface D1Target {
+  remote: boolean;
+  /** Local persistence folder (wrangler's default: `.wrangler/state`). */
+  persistTo?: string;
+}
+
+/** One result row. */
+export type Row = Record<string, unknown>;
+
+/** A failed D1 statement; `text` is D1's own message. */
+export class D1Error extends CliError {
+  override name = "D1Error";
+  readonly text: string;
+
+  constructor(text: string) {
+    super(
+      /no such table/.test(text)
+        ? `${text} — apply the migrations first (npx wrangler d1 migrations apply DB --local, or npm start)`
+        : text,
+    );
+    this.text = text;
+  }
+}
+
+/**
+ * A SQL literal for a value. Strings are single-quoted with quotes doubled (the only special
+ * character inside an SQLite string literal); NUL is refused since SQLite would cut the text there.
+ */
+export function sqlValue(value: string | number | null): string {
+  if (value === null) return "NULL";
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) throw new CliError(`not a safe integer for SQL: ${value}`);
+    return String(value);
+  }
+  if (value.includes("\0")) throw new CliError("text values must not contain NUL characters");
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** Runs the statements as one batch and returns each statement's rows, in order. */
+export async function d1Execute(target: D1Target, statements: string[]): Promise<Row[][]> {
+  const folder = await mkdtemp(join(tmpdir(), "parley-d1-"));
+  try {
+    const file = join(folder, "batch.sql");
+    await writeFile(file, `${statements.map((sql) => `${sql.trim()};`).join("\n")}\n`, {
+      mode: 0o600,
+    });
+    const args = ["d1", "execute", "DB", target.remote ? "--remote" : "--local"];
+    if (target.persistTo && !target.remote) args.push("--persist-to", target.persistTo);
+    // --yes: remote file execution asks for confirmation, and a script has nobody to ask.
+    args.push("--file", file, "--json", ...(target.remote ? ["--yes"] : []));
+    const result = await runWrangler(args);
+    const output = parseJsonOutput(result.stdout);
+    if (isErrorOutput(output)) throw new D1Error(output.error.text ?? "unknown D1 error");
+    if (result.code !== 0 || !Array.isArray(output)) {
+      const detail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-5);
+      throw new CliError(`wrangler d1 execute failed (exit ${result.code}):\n${detail.join("\n")}`);
+    }
+    return output.map((item: { results?: Row[] }) => item.results ?? []);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+// wrangler may print a banner or warnings before the JSON document.
+function parseJsonOutput(stdout: string): unknown {
+  const start = stdout.search(/^[[{]/m);
+  if (start < 0) return undefined;
+  try {
+    return JSON.parse(stdout.slice(start));
+  } catch {
+    return undefined;
+  }
+}
+
+function isErrorOutput(output: unknown): output is { error: { text?: string } } {
+  return typeof output === "object" && output !== null && "error" in output;
+}

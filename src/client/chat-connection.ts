@@ -1,0 +1,172 @@
+/**
+ * The chat-socket client shared by the widget and the console (DESIGN "Data flow" 5–6).
+ *
+ * - Greets with `hello {lastSeq}` on every (re)connection, so the server replays what was missed.
+ * - Delivers each event once, in order: events at or below the last seen `seq` are dropped.
+ * - Keeps sent-but-unconfirmed messages in memory and resends them, with the same `clientId`,
+ *   once the replay after a reconnect is done (`ready`); the server dedupes by `clientId`, and
+ *   the replay has already confirmed whatever it stored before the drop.
+ * - Throttles typing notices: `on:true` at most every 2 s, `on:false` after 3 s idle or on send.
+ */
+import type {
+  ChatClientFrame,
+  ChatEvent,
+  ChatServerFrame,
+  ChatStatus,
+  ErrorCode,
+  EventSender,
+} from "../protocol/chat-frames.ts";
+import { reconnectingSocket, type SocketState } from "./reconnecting-socket.ts";
+
+export interface ChatConnectionOptions {
+  /** Full `ws:`/`wss:` URL of the chat socket. */
+  url: string;
+  /** Subprotocols: `parley.v1`, plus `bearer.<token>` for visitors. */
+  protocols: string[];
+  /** Highest seq already shown; 0 (the default) replays the whole chat. */
+  lastSeq?: number;
+  /** Give up reconnecting after this many failed attempts in a row (default: never). */
+  maxFailures?: number;
+  /** A new event, in seq order, never twice. */
+  onEvent(event: ChatEvent): void;
+  /** The server stored a message of ours (its `event` follows or has come). */
+  onAck?(clientId: string, seq: number): void;
+  /** The replay after a (re)connection is complete. */
+  onReady?(status: ChatStatus): void;
+  onTyping?(from: EventSender, on: boolean): void;
+  /** The visitor's position in the waiting queue (visitor sockets only). */
+  onQueue?(position: number): void;
+  onError?(code: ErrorCode, message: string): void;
+  onState?(state: SocketState): void;
+  /** The socket closed for good (chat ended, access revoked, or reconnection gave up). */
+  onClosed?(code: number): void;
+}
+
+export interface ChatConnection {
+  /** Sends a message (or queues it until reconnected) and returns its `clientId`. */
+  send(text: string): string;
+  /** Call on every keystroke; sends throttled typing notices. */
+  typing(): void;
+  /** Asks the server to end the chat; false when not connected (nothing was sent). */
+  end(): boolean;
+  /** Closes the socket for good, without ending the chat. */
+  close(): void;
+  /** Highest event seq received so far. */
+  lastSeq(): number;
+}
+
+const TYPING_EVERY_MS = 2000;
+const TYPING_IDLE_MS = 3000;
+
+/**
+ * A random message id. `crypto.randomUUID` exists only in secure contexts, and the widget may
+ * be embedded in a plain-http page, so fall back to 128 random bits in hex.
+ */
+function newClientId(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
+}
+
+/** Opens a chat socket; see the module comment for the delivery guarantees. */
+export function connectChat(opts: ChatConnectionOptions): ChatConnection {
+  let lastSeq = opts.lastSeq ?? 0;
+  let ready = false;
+  let typingSentAt = 0;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  // Insertion order is send order, so a resend keeps the visitor's message order.
+  const unacked = new Map<string, string>();
+
+  const send = (frame: ChatClientFrame) => socket.send(frame);
+  const sendMessage = (clientId: string, text: string) => send({ type: "message", clientId, text });
+
+  const stopTyping = () => {
+    clearTimeout(idleTimer);
+    if (typingSentAt && ready) send({ type: "typing", on: false });
+    typingSentAt = 0;
+  };
+
+  const onFrame = (frame: ChatServerFrame) => {
+    switch (frame.type) {
+      case "event": {
+        if (!(frame.seq > lastSeq)) return;
+        lastSeq = frame.seq;
+        if (frame.clientId) unacked.delete(frame.clientId);
+        const { type: _type, ...event } = frame;
+        opts.onEvent(event);
+        return;
+      }
+      case "ack":
+        unacked.delete(frame.clientId);
+        opts.onAck?.(frame.clientId, frame.seq);
+        return;
+      case "ready":
+        ready = true;
+        // An ended chat rejects new messages: resending would only earn errors.
+        if (frame.status === "ended") unacked.clear();
+        for (const [clientId, text] of unacked) sendMessage(clientId, text);
+        opts.onReady?.(frame.status);
+        return;
+      case "typing":
+        opts.onTyping?.(frame.from, frame.on);
+        return;
+      case "queue":
+        opts.onQueue?.(frame.position);
+        return;
+      case "error":
+        opts.onError?.(frame.code, frame.message);
+        return;
+    }
+  };
+
+  const socket = reconnectingSocket({
+    url: opts.url,
+    protocols: opts.protocols,
+    maxFailures: opts.maxFailures,
+    onOpen: () => {
+      ready = false;
+      typingSentAt = 0;
+      send({ type: "hello", lastSeq });
+    },
+    onFrame: (frame) => onFrame(frame as ChatServerFrame),
+    onState: (state) => {
+      if (state !== "open") ready = false;
+      opts.onState?.(state);
+    },
+    onClosed: (code) => {
+      clearTimeout(idleTimer);
+      opts.onClosed?.(code);
+    },
+  });
+
+  return {
+    send(text) {
+      stopTyping();
+      const clientId = newClientId();
+      unacked.set(clientId, text);
+      // Before `ready` the message waits in `unacked`; `ready` sends it.
+      if (ready) sendMessage(clientId, text);
+      return clientId;
+    },
+    typing() {
+      if (!ready) return;
+      const now = Date.now();
+      if (now - typingSentAt >= TYPING_EVERY_MS) {
+        typingSentAt = now;
+        send({ type: "typing", on: true });
+      }
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+    },
+    end() {
+      stopTyping();
+      return send({ type: "end" });
+    },
+    close() {
+      clearTimeout(idleTimer);
+      socket.close(1000);
+    },
+    lastSeq: () => lastSeq,
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * One open chat in the console: its own socket (`?mode=participate`), transcript, typing
+ * indicator, composer and End/Close buttons. Several panels live side by side.
+ */
+import { connectChat } from "../client/chat-connection.ts";
+import { h, uid } from "../client/dom.ts";
+import type { SocketState } from "../client/reconnecting-socket.ts";
+import { createTranscript } from "../client/transcript.ts";
+import type { VisitorSummary } from "../protocol/dispatcher-frames.ts";
+import type { AgentProfile } from "../protocol/http.ts";
+import { MAX_MESSAGE_CHARS, SUBPROTOCOL } from "../protocol/limits.ts";
+import { WS_BASE } from "./api.ts";
+import { visitorLabel } from "./offers.ts";
+
+export interface ChatPanelOptions {
+  chatId: string;
+  agent: AgentProfile;
+  /** What the offer or queue said about the visitor, when known. */
+  visitor?: VisitorSummary | undefined;
+  /** The agent closed the panel of a finished chat. */
+  onClose(chatId: string): void;
+}
+
+export interface ChatPanel {
+  el: HTMLElement;
+  /** Closes the socket (the chat itself stays open on the server). */
+  disconnect(): void;
+}
+
+const STATE_TEXT: Record<SocketState, string> = {
+  connecting: "Connecting…",
+  open: "",
+  reconnecting: "Connection lost. Reconnecting…",
+  closed: "",
+};
+
+/** Creates and connects a chat panel. */
+export function chatPanel(opts: ChatPanelOptions): ChatPanel {
+  const { chatId, agent } = opts;
+  let over = false;
+  const me = { role: "agent", id: agent.id, name: agent.name } as const;
+
+  const title = h("h2", { id: uid("chat-title") }, visitorLabel(opts.visitor));
+  const status = h("p", { class: "state", role: "status" });
+  const log = h("div", { class: "log", role: "log", "aria-live": "polite", tabindex: 0 });
+  log.setAttribute("aria-labelledby", title.id);
+  const typing = h("p", { class: "typing", hidden: true }, "Visitor is typing…");
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const inputId = uid("chat-input");
+  const input = h("textarea", {
+    id: inputId,
+    rows: 2,
+    maxlength: MAX_MESSAGE_CHARS,
+    "data-testid": "chat-input",
+  });
+  const send = h("button", { type: "submit", "data-testid": "chat-send" }, "Send");
+  const form = h(
+    "form",
+    { class: "composer" },
+    h("label", { for: inputId, class: "sr-only" }, "Message"),
+    input,
+    send,
+  );
+  const end = h(
+    "button",
+    { type: "button", class: "danger", "data-testid": "end-chat" },
+    "End chat",
+  );
+  const close = h(
+    "button",
+    { type: "button", class: "secondary", hidden: true, "data-testid": "close-chat" },
+    "Close",
+  );
+  const el = h(
+    "section",
+    {
+      class: "chat-panel",
+      "data-testid": "chat-panel",
+      "data-chat-id": chatId,
+      "aria-labelledby": title.id,
+    },
+    h("header", null, title, h("div", { class: "actions" }, end, close)),
+    h("p", { class: "details" }, opts.visitor?.pageUrl ?? ""),
+    status,
+    log,
+    typing,
+    error,
+    form,
+  );
+
+  const transcript = createTranscript({
+    list: log,
+    testId: "chat-message",
+    isOwn: (from) => from.role === "agent" && from.id === agent.id,
+    author: (from, own) =>
+      own
+        ? "You"
+        : (from.name ??
+          (from.role === "visitor" ? "Visitor" : from.role === "agent" ? "Agent" : "System")),
+    notice: (event) => {
+      const who = event.from.name ?? (event.from.role === "visitor" ? "The visitor" : "An agent");
+      if (event.kind === "joined") return `${who} joined the chat`;
+      if (event.kind === "ended")
+        return event.reason ? `Chat ended by the ${event.reason}` : "Chat ended";
+      return null;
+    },
+  });
+
+  const showError = (message: string) => {
+    error.textContent = message;
+    error.hidden = !message;
+  };
+
+  const finish = (message = "") => {
+    if (over) return;
+    over = true;
+    typing.hidden = true;
+    for (const c of [input, send]) c.disabled = true;
+    end.hidden = true;
+    close.hidden = false;
+    el.classList.add("ended");
+    status.textContent = "";
+    showError(message);
+  };
+
+  const conn = connectChat({
+    url: `${WS_BASE}/api/agent/chats/${encodeURIComponent(chatId)}/ws?mode=participate`,
+    protocols: [SUBPROTOCOL],
+    onEvent: (event) => {
+      transcript.addEvent(event);
+      if (event.from.role === "visitor") {
+        if (event.kind === "message") typing.hidden = true;
+        // The offer may not have named the visitor; the chat's own events do.
+        if (!opts.visitor && event.from.name) title.textContent = event.from.name;
+      }
+      if (event.kind === "ended") finish();
+    },
+    onReady: (chatStatus) => {
+      if (chatStatus === "ended") finish();
+    },
+    onTyping: (from, on) => {
+      if (from.role === "visitor") typing.hidden = !on;
+    },
+    onError: (code, message) => {
+      if (code === "chat_ended") finish();
+      else showError(message);
+    },
+    onState: (state) => {
+      if (!over) status.textContent = STATE_TEXT[state];
+    },
+    onClosed: (code) => {
+      if (code === 1008) finish("You no longer have access to this chat.");
+      else finish();
+    },
+  });
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text || over) return;
+    showError("");
+    transcript.addPending(conn.send(text), text, me);
+    input.value = "";
+    input.focus();
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  input.addEventListener("input", () => conn.typing());
+  end.addEventListener("click", () => {
+    if (!conn.end()) showError("Not connected. Try again in a moment.");
+  });
+  close.addEventListener("click", () => {
+    conn.close();
+    el.remove();
+    opts.onClose(chatId);
+  });
+
+  return { el, disconnect: () => conn.close() };
+}

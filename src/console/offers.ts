@@ -1,0 +1,129 @@
+/**
+ * The sidebar: chats offered to this agent (with Accept / Refuse and a countdown) and the
+ * list of visitors waiting in the agent's departments.
+ */
+import { clock, h } from "../client/dom.ts";
+import type { QueuedChat, VisitorSummary } from "../protocol/dispatcher-frames.ts";
+import { ui } from "./elements.ts";
+
+export interface OfferActions {
+  accept(chatId: string): void;
+  refuse(chatId: string): void;
+}
+
+export interface Offers {
+  /** Shows (or refreshes) an offer card. */
+  add(chatId: string, visitor: VisitorSummary, expiresAt: number): void;
+  /** Removes an offer card (withdrawn, taken, assigned). */
+  remove(chatId: string): void;
+  /** Re-enables the buttons after a failed accept/refuse. */
+  enable(): void;
+  /** Removes every card. */
+  clear(): void;
+}
+
+/** "Ada Lovelace <ada@example.com>", or a neutral label for an anonymous visitor. */
+export function visitorLabel(visitor: VisitorSummary | undefined): string {
+  if (!visitor) return "Visitor";
+  const name = visitor.name ?? "Anonymous visitor";
+  return visitor.email ? `${name} <${visitor.email}>` : name;
+}
+
+/** Page URL and department, as plain text (a URL is never made a link: it is visitor data). */
+function visitorDetails(visitor: VisitorSummary): string {
+  return [visitor.department, visitor.pageUrl].filter(Boolean).join(" · ");
+}
+
+/** Creates the offers area over `#offers`. */
+export function createOffers(actions: OfferActions): Offers {
+  const cards = new Map<string, { el: HTMLElement; countdown: HTMLElement; expiresAt: number }>();
+  let ticker: ReturnType<typeof setInterval> | undefined;
+
+  const tick = () => {
+    const now = Date.now();
+    for (const card of cards.values()) {
+      const left = Math.max(0, Math.ceil((card.expiresAt - now) / 1000));
+      card.countdown.textContent = left ? `Expires in ${left} s` : "Expiring…";
+    }
+  };
+
+  const sync = () => {
+    ui.offersEmpty.hidden = cards.size > 0;
+    if (cards.size && !ticker) ticker = setInterval(tick, 1000);
+    if (!cards.size && ticker) {
+      clearInterval(ticker);
+      ticker = undefined;
+    }
+    tick();
+  };
+
+  const buttons = () => ui.offers.querySelectorAll<HTMLButtonElement>("button");
+
+  const remove = (chatId: string) => {
+    cards.get(chatId)?.el.remove();
+    cards.delete(chatId);
+    sync();
+  };
+
+  return {
+    add(chatId, visitor, expiresAt) {
+      remove(chatId);
+      const accept = h("button", { type: "button", "data-testid": "accept-offer" }, "Accept");
+      const refuse = h(
+        "button",
+        { type: "button", class: "secondary", "data-testid": "refuse-offer" },
+        "Refuse",
+      );
+      const countdown = h("p", { class: "countdown" });
+      const el = h(
+        "article",
+        {
+          class: "offer",
+          "data-testid": "offer",
+          "data-chat-id": chatId,
+          "aria-label": "Chat offer",
+        },
+        h("h3", null, visitorLabel(visitor)),
+        h("p", { class: "details" }, visitorDetails(visitor)),
+        countdown,
+        h("div", { class: "actions" }, accept, refuse),
+      );
+      const choose = (action: (id: string) => void) => () => {
+        accept.disabled = true;
+        refuse.disabled = true;
+        action(chatId);
+      };
+      accept.addEventListener("click", choose(actions.accept));
+      refuse.addEventListener("click", choose(actions.refuse));
+      cards.set(chatId, { el, countdown, expiresAt });
+      ui.offers.append(el);
+      sync();
+    },
+    remove,
+    enable() {
+      for (const b of buttons()) b.disabled = false;
+    },
+    clear() {
+      for (const id of [...cards.keys()]) remove(id);
+    },
+  };
+}
+
+/** Replaces the waiting list with `chats`. */
+export function renderQueue(chats: QueuedChat[]): void {
+  ui.queue.replaceChildren(
+    ...chats.map((chat) =>
+      h(
+        "li",
+        { "data-chat-id": chat.chatId },
+        h("strong", null, visitorLabel(chat.visitor)),
+        h(
+          "span",
+          { class: "details" },
+          `#${chat.position} in ${chat.department} · waiting since ${clock(chat.waitingSince)}`,
+        ),
+      ),
+    ),
+  );
+  ui.queueEmpty.hidden = chats.length > 0;
+}

@@ -1,0 +1,193 @@
+/**
+ * The visitor's live chat: message log, typing indicator, composer and "End chat".
+ * The socket protocol (hello/replay, resend, dedupe, typing throttle) lives in the shared
+ * `connectChat`; this file only maps it onto the DOM.
+ */
+import { connectChat } from "../client/chat-connection.ts";
+import { h } from "../client/dom.ts";
+import { toWsBase } from "../client/http.ts";
+import type { SocketState } from "../client/reconnecting-socket.ts";
+import { createTranscript } from "../client/transcript.ts";
+import { BEARER_PREFIX, MAX_MESSAGE_CHARS, SUBPROTOCOL } from "../protocol/limits.ts";
+import { type SavedChat, saveChat } from "./session.ts";
+
+export interface ChatViewOptions {
+  /** The API origin (`https://chat.example.com`). */
+  base: string;
+  chat: SavedChat;
+  /** Queue position from the start response, shown until an agent joins. */
+  queuePosition?: number;
+  /** Called when the visitor asks for a fresh chat after this one is over. */
+  onNewChat(): void;
+}
+
+/** A stale typing indicator is hidden after this long (an `on:false` frame may be lost). */
+const TYPING_TTL_MS = 6000;
+/** About 5 minutes of retries; then the token has likely expired or the chat is gone. */
+const MAX_FAILURES = 12;
+
+/** Builds the chat view and connects it. */
+export function chatView(opts: ChatViewOptions): HTMLElement {
+  const chat = { ...opts.chat };
+  let state: SocketState = "connecting";
+  let queue = opts.queuePosition ?? 0;
+  let over = false;
+  let typingTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const status = h("p", { class: "note", role: "status", "data-testid": "parley-status" });
+  const log = h("div", {
+    class: "log",
+    role: "log",
+    "aria-live": "polite",
+    "aria-label": "Messages",
+    tabindex: 0,
+    "data-testid": "parley-messages",
+  });
+  const typing = h(
+    "p",
+    { class: "note", hidden: true, "data-testid": "parley-typing" },
+    "Agent is typing…",
+  );
+  const error = h("p", { class: "err", role: "alert", hidden: true });
+  const input = h("textarea", {
+    "data-testid": "parley-input",
+    rows: 2,
+    maxlength: MAX_MESSAGE_CHARS,
+    "aria-label": "Message",
+    placeholder: "Type your message…",
+  });
+  const send = h("button", { type: "submit", "data-testid": "parley-send" }, "Send");
+  const form = h("form", { class: "bar", "aria-label": "Send a message" }, input, send);
+  const end = h(
+    "button",
+    { type: "button", class: "link", "data-testid": "parley-end" },
+    "End chat",
+  );
+  const again = h("button", { type: "button", class: "link", hidden: true }, "Start a new chat");
+
+  const view = h("div", { class: "view" }, status, log, typing, error, form, end, again);
+  const transcript = createTranscript({
+    list: log,
+    testId: "parley-message",
+    isOwn: (from) => from.role === "visitor",
+    author: (from, own) =>
+      own ? "You" : (from.name ?? (from.role === "agent" ? "Agent" : "Parley")),
+    notice: (event) => {
+      if (event.kind === "ended") return "Chat ended";
+      if (event.kind === "joined" && event.from.role === "agent") {
+        return `${event.from.name ?? "An agent"} joined the chat`;
+      }
+      return null;
+    },
+  });
+
+  const renderStatus = () => {
+    status.textContent = over
+      ? ""
+      : state === "reconnecting"
+        ? "Connection lost. Reconnecting…"
+        : state === "connecting"
+          ? "Connecting…"
+          : queue > 0
+            ? `You are number ${queue} in the queue`
+            : "";
+    status.hidden = !status.textContent;
+  };
+
+  const showError = (message: string) => {
+    error.textContent = message;
+    error.hidden = !message;
+  };
+
+  const setTyping = (on: boolean) => {
+    clearTimeout(typingTimer);
+    typing.hidden = !on;
+    if (on) typingTimer = setTimeout(() => setTyping(false), TYPING_TTL_MS);
+  };
+
+  /** The chat is over (ended, or the connection gave up): freeze the view, forget the chat. */
+  const finish = (message?: string) => {
+    if (over) return;
+    over = true;
+    saveChat(null);
+    setTyping(false);
+    for (const el of [input, send, end]) el.disabled = true;
+    end.hidden = true;
+    again.hidden = false;
+    if (message) showError(message);
+    renderStatus();
+    // Move focus only if the visitor was in the chat; never steal it from the host page.
+    if (view.contains((view.getRootNode() as ShadowRoot).activeElement)) again.focus();
+  };
+
+  const conn = connectChat({
+    url: `${toWsBase(opts.base)}/api/visitor/chats/${encodeURIComponent(chat.chatId)}/ws`,
+    protocols: [SUBPROTOCOL, BEARER_PREFIX + chat.token],
+    // Always replay from 0: after a reload the page has lost the messages it showed, and the
+    // server's replay is the only copy. Within this page, reconnects resume from the last seq.
+    lastSeq: 0,
+    maxFailures: MAX_FAILURES,
+    onEvent: (event) => {
+      transcript.addEvent(event);
+      chat.lastSeq = event.seq;
+      if (!over) saveChat(chat);
+      if (event.from.role === "agent") {
+        queue = 0;
+        if (event.kind === "message") setTyping(false);
+      }
+      if (event.kind === "ended") finish();
+      renderStatus();
+    },
+    onReady: (chatStatus) => {
+      if (chatStatus === "ended") finish();
+    },
+    onTyping: (from, on) => {
+      if (from.role === "agent") setTyping(on);
+    },
+    onQueue: (position) => {
+      queue = position;
+      renderStatus();
+    },
+    onError: (code, message) => {
+      if (code === "chat_ended") finish();
+      else showError(message);
+    },
+    onState: (next) => {
+      state = next;
+      renderStatus();
+    },
+    onClosed: (code) => {
+      // 1000 follows the `ended` event; anything else means we could not (re)join.
+      if (code !== 1000) finish("This chat is no longer available.");
+      else finish();
+    },
+  });
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text || over) return;
+    showError("");
+    transcript.addPending(conn.send(text), text, { role: "visitor", id: null, name: null });
+    input.value = "";
+    input.focus();
+  });
+  input.addEventListener("keydown", (e) => {
+    // Enter sends, Shift+Enter adds a line; never while an IME composition is in progress.
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  input.addEventListener("input", () => conn.typing());
+  end.addEventListener("click", () => {
+    if (!conn.end()) showError("Not connected. Try again in a moment.");
+  });
+  again.addEventListener("click", () => {
+    conn.close();
+    opts.onNewChat();
+  });
+
+  renderStatus();
+  return view;
+}

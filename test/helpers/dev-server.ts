@@ -1,0 +1,136 @@
+/**
+ * Starts the whole system the way `npm start` does — `wrangler dev` (workerd) with D1 and
+ * the Durable Objects — on a free loopback port with its own fresh state folder.
+ */
+import type { ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createAgent } from "../../scripts/lib/agents.ts";
+import { d1Execute, type Row } from "../../scripts/lib/d1.ts";
+import { runWrangler, spawnWrangler } from "../../scripts/lib/wrangler.ts";
+
+export interface DevServer {
+  /** e.g. `http://127.0.0.1:41234` */
+  origin: string;
+  /** e.g. `ws://127.0.0.1:41234` */
+  wsOrigin: string;
+  persistTo: string;
+  /** Creates an agent through the admin CLI's code path; returns its id. */
+  createAgent(options: {
+    email: string;
+    name: string;
+    password: string;
+    role?: string;
+  }): Promise<string>;
+  /** Runs SQL against the server's local D1. */
+  query(sql: string): Promise<Row[]>;
+  /** Output captured so far (for failure messages). */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitForHealth(
+  origin: string,
+  child: ChildProcess,
+  logs: () => string,
+): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${logs()}`);
+    try {
+      const res = await fetch(`${origin}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`wrangler dev did not become healthy:\n${logs()}`);
+}
+
+/** Starts a fresh server; call `stop()` when done. Requires `npm run build` first (dist/). */
+export async function startDevServer(): Promise<DevServer> {
+  const persistTo = await mkdtemp(join(tmpdir(), "parley-e2e-"));
+  const migrated = await runWrangler([
+    "d1",
+    "migrations",
+    "apply",
+    "DB",
+    "--local",
+    "--persist-to",
+    persistTo,
+  ]);
+  if (migrated.code !== 0)
+    throw new Error(`migrations failed:\n${migrated.stdout}\n${migrated.stderr}`);
+  const port = await freePort();
+  const key = crypto.getRandomValues(new Uint8Array(48));
+  const child = spawnWrangler(
+    [
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      persistTo,
+      "--var",
+      `SESSION_KEY:${Buffer.from(key).toString("base64")}`,
+      "--show-interactive-dev-session=false",
+      "--inspector-port",
+      String(await freePort()),
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  let output = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const origin = `http://127.0.0.1:${port}`;
+  const logs = () => output;
+  try {
+    await waitForHealth(origin, child, logs);
+  } catch (error) {
+    if (child.pid) process.kill(-child.pid, "SIGKILL");
+    throw error;
+  }
+  const target = { remote: false, persistTo };
+  return {
+    origin,
+    wsOrigin: origin.replace(/^http/, "ws"),
+    persistTo,
+    async createAgent({ email, name, password, role = "agent" }) {
+      const created = await createAgent(
+        target,
+        { email, name, role, departments: [], password },
+        {},
+      );
+      return created.id;
+    },
+    async query(sql) {
+      const [rows] = await d1Execute(target, [sql]);
+      return rows ?? [];
+    },
+    logs,
+    async stop() {
+      if (child.pid && child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        process.kill(-child.pid, "SIGTERM");
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+        if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+      }
+      await rm(persistTo, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { type Candidate, pickAgent } from "../../durable-objects/routing.ts";
+
+const agent = (id: string, over: Partial<Candidate> = {}): Candidate => ({
+  id,
+  departments: ["general"],
+  capacity: 5,
+  load: 0,
+  lastAssignedAt: 0,
+  online: true,
+  ...over,
+});
+const request = { department: "general", refusedBy: [], expiredFor: [] };
+
+describe("pickAgent", () => {
+  it("picks the least busy agent", () => {
+    expect(pickAgent([agent("a", { load: 2 }), agent("b", { load: 1 })], request)).toBe("b");
+  });
+
+  it("breaks ties by the longest idle, then by id", () => {
+    expect(
+      pickAgent([agent("a", { lastAssignedAt: 20 }), agent("b", { lastAssignedAt: 10 })], request),
+    ).toBe("b");
+    expect(pickAgent([agent("b"), agent("a")], request)).toBe("a");
+  });
+
+  it("skips agents offline, at capacity or outside the department", () => {
+    const candidates = [
+      agent("off", { online: false }),
+      agent("full", { load: 5 }),
+      agent("sales", { departments: ["sales"] }),
+    ];
+    expect(pickAgent(candidates, request)).toBeNull();
+  });
+
+  it("never offers to an agent who refused", () => {
+    expect(pickAgent([agent("a")], { ...request, refusedBy: ["a"] })).toBeNull();
+  });
+
+  it("offers again to an agent whose offer expired only when nobody else can take it", () => {
+    const both = [agent("a"), agent("b", { load: 3 })];
+    expect(pickAgent(both, { ...request, expiredFor: ["a"] })).toBe("b");
+    expect(pickAgent([agent("a")], { ...request, expiredFor: ["a"] })).toBe("a");
+  });
+});

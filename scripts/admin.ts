@@ -104,8 +104,10 @@ async function main(): Promise<number> {
         departments: values.department ?? [],
       };
       validateNewAgent(fields); // before asking for a password that would be wasted
-      const policy = await loadPasswordPolicy(target);
+      // The prompt comes first: loading the policy takes seconds, and keys typed before the
+      // terminal leaves echo mode would show on screen.
       const password = await readPassword();
+      const policy = await loadPasswordPolicy(target);
       const agent = await createAgent(target, { ...fields, password }, policy);
       console.log(
         `Created ${agent.role} ${agent.email} (${agent.name}), id ${agent.id}, ` +

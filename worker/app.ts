@@ -2,7 +2,8 @@
  * Builds the Hono app: middleware order, route mounting, error handling. Static files (demo
  * page, widget, console) are served through the Worker so the same headers apply to them.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { cors } from "hono/cors";
 import { bodyLimit } from "hono/body-limit";
 import { MAX_BODY_BYTES } from "../src/protocol/limits.ts";
 import { ApiError } from "./api-error.ts";
@@ -31,6 +32,19 @@ export function createApp(): Hono<AppEnv> {
           `Bodies are limited to ${MAX_BODY_BYTES} bytes.`,
         );
       },
+    }),
+  );
+
+  // The widget runs on customers' sites: let listed origins call the visitor API (no
+  // credentials; the chat token travels in the socket handshake, not in a cookie).
+  app.use(
+    "/api/visitor/*",
+    cors({
+      origin: (origin, c: Context<AppEnv>) =>
+        c.var.config.widgetOrigins.includes(origin) ? origin : null,
+      allowMethods: ["GET", "POST"],
+      allowHeaders: ["content-type"],
+      maxAge: 600,
     }),
   );
 

@@ -10,10 +10,9 @@ const MAX_INPUT_BYTES = 8 * 1024;
 /** Reads the password: prompts twice without echo on a terminal, else reads one line. */
 export async function readPassword(prompt = "Password: "): Promise<string> {
   if (!process.stdin.isTTY) return readPipedLine(process.stdin);
-  const first = await promptHidden(prompt);
-  const second = await promptHidden("Repeat password: ");
+  const [first, second] = await promptHidden([prompt, "Repeat password: "]);
   if (first !== second) throw new CliError("the passwords do not match");
-  return first;
+  return first ?? "";
 }
 
 /**
@@ -44,34 +43,53 @@ export async function readPipedLine(stream: AsyncIterable<Buffer | string>): Pro
   return line;
 }
 
-/** Prompts on stderr and reads a line from the terminal in raw mode, echoing nothing. */
-function promptHidden(prompt: string): Promise<string> {
+/**
+ * Shows each prompt on stderr and reads one line per prompt from the terminal in raw mode,
+ * echoing nothing. Backspace edits; Ctrl-C, or Ctrl-D on an empty line, cancels.
+ */
+function promptHidden(prompts: string[]): Promise<string[]> {
   const stdin = process.stdin;
-  process.stderr.write(prompt);
+  const lines: string[] = [];
+  let value = "";
+  // Special keys (arrows, Home, …) arrive as escape sequences: ESC [ … final, or ESC O x.
+  let sequence: "" | "start" | "csi" | "ss3" = "";
   return new Promise((resolve, reject) => {
-    let value = "";
     const finish = (error?: CliError) => {
       stdin.off("data", onData);
       stdin.setRawMode(false);
       stdin.pause();
+      if (error) {
+        process.stderr.write("\n");
+        reject(error);
+      } else resolve(lines);
+    };
+    const endLine = () => {
       process.stderr.write("\n");
-      if (error) reject(error);
-      else resolve(value);
+      lines.push(value);
+      value = "";
+      if (lines.length === prompts.length) return true;
+      process.stderr.write(prompts[lines.length] ?? "");
+      return false;
     };
     const onData = (chunk: string) => {
-      // A terminal sends each special key (arrows, Home, …) as one escape sequence: ignore it.
-      if (chunk.startsWith("\u001b")) return;
       for (const char of chunk) {
-        if (char === "\r" || char === "\n") return finish();
-        if (char === "\u0003") return finish(new CliError("cancelled"));
-        if (char === "\u0004") {
-          if (value === "") return finish(new CliError("cancelled"));
-          continue;
-        }
-        if (char === "\u007f" || char === "\b") value = Array.from(value).slice(0, -1).join("");
-        else if (char >= " ") value += char;
+        if (sequence === "start") {
+          sequence = char === "[" ? "csi" : char === "O" ? "ss3" : "";
+        } else if (sequence === "ss3" || (sequence === "csi" && char >= "@" && char <= "~")) {
+          sequence = "";
+        } else if (sequence === "csi") {
+          // inside a CSI sequence: skip its parameters
+        } else if (char === "\u001b") sequence = "start";
+        else if (char === "\r" || char === "\n") {
+          if (endLine()) return finish();
+        } else if (char === "\u0003" || (char === "\u0004" && value === "")) {
+          return finish(new CliError("cancelled"));
+        } else if (char === "\u007f" || char === "\b") {
+          value = Array.from(value).slice(0, -1).join("");
+        } else if (char >= " ") value += char;
       }
     };
+    process.stderr.write(prompts[0] ?? "");
     stdin.setEncoding("utf8");
     stdin.setRawMode(true);
     stdin.resume();

@@ -137,3 +137,29 @@ describe("unknown routes and static files", () => {
     expect(res.headers.get("strict-transport-security")).toMatch(/max-age=31536000/);
   });
 });
+
+describe("CORS for the widget on customers' sites", () => {
+  const preflight = (origin: string) =>
+    SELF.fetch(`${ORIGIN}/api/visitor/chats`, {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
+    });
+
+  it("allows an origin listed in WIDGET_ORIGINS, without credentials", async () => {
+    const res = await preflight("https://shop.example");
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://shop.example");
+    expect(res.headers.get("access-control-allow-credentials")).toBeNull();
+    const start = await postJson("/api/visitor/offline-messages", { email: "c@example.com", message: "hi" }, { origin: "https://shop.example" });
+    expect(start.status).toBe(201);
+    expect(start.headers.get("access-control-allow-origin")).toBe("https://shop.example");
+  });
+
+  it("gives an unlisted origin no CORS grant, and its requests are refused", async () => {
+    const res = await preflight("https://evil.example");
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});

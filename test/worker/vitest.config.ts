@@ -16,6 +16,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             SESSION_KEY: "worker-tests-session-key-0123456789abcdef",
             OFFER_TIMEOUT_SECONDS: "30",
+            WIDGET_ORIGINS: "https://shop.example",
           },
         },
       }),

@@ -3,8 +3,8 @@
  * page, widget, console) are served through the Worker so the same headers apply to them.
  */
 import { type Context, Hono } from "hono";
-import { cors } from "hono/cors";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { MAX_BODY_BYTES } from "../src/protocol/limits.ts";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";

@@ -24,7 +24,8 @@ function watch(page: Page, name: string): Page {
   page.on("response", (response) => {
     // The console asks /api/auth/me before login; that 401 is expected.
     const expected = response.status() === 401 && response.url().endsWith("/api/auth/me");
-    if (response.status() >= 400 && !expected) problems.push(`${name}: ${response.status()} ${response.url()}`);
+    if (response.status() >= 400 && !expected)
+      problems.push(`${name}: ${response.status()} ${response.url()}`);
   });
   page.on("dialog", (dialog) => {
     problems.push(`${name}: unexpected dialog ${dialog.message()}`);
@@ -51,7 +52,9 @@ describe("the widget and the console in Chromium", () => {
     await agentPage.getByTestId("login-submit").click();
     await agentPage.getByTestId("agent-name").filter({ hasText: "Bea Agent" }).waitFor();
     // Online on the Dispatcher before the visitor arrives.
-    await expect.poll(async () => (await agentPage.getByTestId("connection").textContent()) ?? "").toMatch(/online|connected/i);
+    await expect
+      .poll(async () => (await agentPage.getByTestId("connection").textContent()) ?? "")
+      .toMatch(/online|connected/i);
 
     const visitorPage = watch(await (await browser.newContext()).newPage(), "widget");
     await visitorPage.goto(`${server.origin}/`);
@@ -66,11 +69,16 @@ describe("the widget and the console in Chromium", () => {
 
     await visitorPage.getByTestId("parley-input").fill("Hello from the widget <b>bold?</b>");
     await visitorPage.getByTestId("parley-send").click();
-    await panel.getByTestId("chat-message").filter({ hasText: "Hello from the widget <b>bold?</b>" }).waitFor();
+    await panel
+      .getByTestId("chat-message")
+      .filter({ hasText: "Hello from the widget <b>bold?</b>" })
+      .waitFor();
 
     await panel.getByTestId("chat-input").fill("Hi! This is Bea.");
     await panel.getByTestId("chat-send").click();
-    const reply = visitorPage.locator('[data-testid="parley-message"][data-role="agent"]', { hasText: "Hi! This is Bea." });
+    const reply = visitorPage.locator('[data-testid="parley-message"][data-role="agent"]', {
+      hasText: "Hi! This is Bea.",
+    });
     await reply.waitFor();
     expect(await reply.textContent()).toBe("Hi! This is Bea.");
 

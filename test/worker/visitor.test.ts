@@ -153,7 +153,11 @@ describe("CORS for the widget on customers' sites", () => {
     const res = await preflight("https://shop.example");
     expect(res.headers.get("access-control-allow-origin")).toBe("https://shop.example");
     expect(res.headers.get("access-control-allow-credentials")).toBeNull();
-    const start = await postJson("/api/visitor/offline-messages", { email: "c@example.com", message: "hi" }, { origin: "https://shop.example" });
+    const start = await postJson(
+      "/api/visitor/offline-messages",
+      { email: "c@example.com", message: "hi" },
+      { origin: "https://shop.example" },
+    );
     expect(start.status).toBe(201);
     expect(start.headers.get("access-control-allow-origin")).toBe("https://shop.example");
   });

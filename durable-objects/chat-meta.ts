@@ -4,6 +4,8 @@ import type { ChatStatus } from "../src/protocol/chat-frames.ts";
 export interface ChatMetaInit {
   chatId: string;
   visitorId: string;
+  /** From the pre-chat form; shown as the sender name of the visitor's events. */
+  visitorName: string | null;
   department: string;
   queuePosition: number | null;
 }
@@ -11,6 +13,7 @@ export interface ChatMetaInit {
 interface MetaRow extends Record<string, SqlStorageValue> {
   chat_id: string;
   visitor_id: string;
+  visitor_name: string | null;
   department: string;
   queue_position: number | null;
   ended_at: number | null;
@@ -24,7 +27,7 @@ export class ChatMeta {
     this.#sql = sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS meta (
       id INTEGER PRIMARY KEY CHECK (id = 1), chat_id TEXT NOT NULL, visitor_id TEXT NOT NULL,
-      department TEXT NOT NULL, queue_position INTEGER, ended_at INTEGER)`);
+      visitor_name TEXT, department TEXT NOT NULL, queue_position INTEGER, ended_at INTEGER)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS participants (
       id TEXT PRIMARY KEY, role TEXT NOT NULL, name TEXT, joined_at INTEGER NOT NULL)`);
     this.#row = this.#read();
@@ -33,10 +36,11 @@ export class ChatMeta {
   /** Records the chat's identity once; later calls change nothing. */
   init(meta: ChatMetaInit): void {
     this.#sql.exec(
-      `INSERT OR IGNORE INTO meta (id, chat_id, visitor_id, department, queue_position)
-       VALUES (1, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO meta (id, chat_id, visitor_id, visitor_name, department, queue_position)
+       VALUES (1, ?, ?, ?, ?, ?)`,
       meta.chatId,
       meta.visitorId,
+      meta.visitorName,
       meta.department,
       meta.queuePosition,
     );
@@ -48,6 +52,12 @@ export class ChatMeta {
   }
   get chatId(): string | null {
     return this.#row?.chat_id ?? null;
+  }
+  get visitorId(): string | null {
+    return this.#row?.visitor_id ?? null;
+  }
+  get visitorName(): string | null {
+    return this.#row?.visitor_name ?? null;
   }
   get queuePosition(): number | null {
     return this.#row?.queue_position ?? null;
@@ -72,6 +82,13 @@ export class ChatMeta {
   markEnded(at: number): void {
     this.#sql.exec("UPDATE meta SET ended_at = coalesce(ended_at, ?) WHERE id = 1", at);
     this.#row = this.#read();
+  }
+
+  /** Forgets the chat (it never started): the object then answers 404 like an unknown chat. */
+  clear(): void {
+    this.#sql.exec("DELETE FROM meta");
+    this.#sql.exec("DELETE FROM participants");
+    this.#row = null;
   }
 
   /** Records a participant; true the first time this participant joins. */

@@ -29,6 +29,7 @@ import {
   type ParticipantIdentity,
   participantIdentity,
 } from "./participant.ts";
+import { SessionActivity } from "./session-activity.ts";
 
 /** Events written to D1 per flush. */
 const FLUSH_BATCH = 200;
@@ -47,6 +48,7 @@ export class ChatSession extends DurableObject<Env> {
   readonly #meta: ChatMeta;
   readonly #due: DueItems;
   readonly #connections = new Map<WebSocket, Connection>();
+  readonly #activity: SessionActivity;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -54,6 +56,7 @@ export class ChatSession extends DurableObject<Env> {
     this.#log = new EventLog(ctx.storage.sql);
     this.#meta = new ChatMeta(ctx.storage.sql);
     this.#due = new DueItems(ctx.storage);
+    this.#activity = new SessionActivity(env.DB, (promise) => ctx.waitUntil(promise));
   }
 
   // ── Entry points ────────────────────────────────────────────────────────────
@@ -61,6 +64,13 @@ export class ChatSession extends DurableObject<Env> {
   /** Called by the Worker when the chat is created. Idempotent. */
   async init(meta: ChatMetaInit): Promise<void> {
     this.#meta.init(meta);
+  }
+
+  /** Called by the Worker when nobody could take the chat: nothing of it is kept here. */
+  async discard(): Promise<void> {
+    if (this.#log.lastSeq > 0) return; // a chat that has begun is never thrown away
+    this.#meta.clear();
+    await this.ctx.storage.deleteAlarm();
   }
 
   /** Called by the Dispatcher when the visitor's place in the queue changes. */
@@ -86,9 +96,17 @@ export class ChatSession extends DurableObject<Env> {
     if (!this.#meta.exists) {
       return Response.json(errorBody("chat_not_found", "No such chat."), { status: 404 });
     }
+    const identity = parsed.data;
+    if (identity.role === "visitor") {
+      // Defence in depth: the token's visitor must be this chat's visitor.
+      if (identity.id !== this.#meta.visitorId) {
+        return Response.json(errorBody("forbidden", "Not this chat's visitor."), { status: 403 });
+      }
+      identity.name = this.#meta.visitorName;
+    }
     const { 0: client, 1: server } = new WebSocketPair();
     server.accept();
-    this.#connections.set(server, { ...parsed.data, greeted: false });
+    this.#connections.set(server, { ...identity, greeted: false });
     server.addEventListener("message", (event) => this.#onMessage(server, event.data));
     server.addEventListener("close", () => this.#onClose(server));
     server.addEventListener("error", () => this.#onClose(server));
@@ -125,6 +143,7 @@ export class ChatSession extends DurableObject<Env> {
     } else if (conn.mode === "monitor") {
       sendError(ws, "read_only", "Monitoring is read-only.");
     } else {
+      this.#activity.touch(conn.sessionId);
       this.#dispatch(ws, conn, parsed.frame);
     }
   }

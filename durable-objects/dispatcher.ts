@@ -10,6 +10,7 @@ import { parseConfig } from "../src/config.ts";
 import {
   type DispatcherServerFrame,
   dispatcherClientFrame,
+  type OfferWithdrawnReason,
   type QueuedChat,
   type VisitorSummary,
 } from "../src/protocol/dispatcher-frames.ts";
@@ -21,6 +22,7 @@ import { getChatSession } from "./chat-session.ts";
 import { DispatcherState, type QueueEntry } from "./dispatcher-state.ts";
 import { PARTICIPANT_HEADER } from "./participant.ts";
 import { type Candidate, pickAgent } from "./routing.ts";
+import { SessionActivity } from "./session-activity.ts";
 
 /** The agent behind a console socket, as authenticated by the Worker. */
 export const dispatcherAgent = z.object({
@@ -28,6 +30,7 @@ export const dispatcherAgent = z.object({
   name: z.string(),
   departments: z.array(z.string()).min(1),
   capacity: z.number().int().min(1),
+  sessionId: z.string().max(64),
 });
 export type DispatcherAgent = z.infer<typeof dispatcherAgent>;
 
@@ -35,6 +38,7 @@ export type EnqueueResult = { queued: true; position: number } | { offline: true
 
 interface Attachment {
   agentId: string;
+  sessionId: string;
 }
 
 /** The deployment's one Dispatcher. */
@@ -44,10 +48,12 @@ export function getDispatcher(env: Env): DurableObjectStub<Dispatcher> {
 
 export class Dispatcher extends DurableObject<Env> {
   readonly #state: DispatcherState;
+  readonly #activity: SessionActivity;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#state = new DispatcherState(ctx.storage.sql);
+    this.#activity = new SessionActivity(env.DB, (promise) => ctx.waitUntil(promise));
   }
 
   // ── Entry points: RPC ───────────────────────────────────────────────────────
@@ -96,7 +102,10 @@ export class Dispatcher extends DurableObject<Env> {
     const agent = parsed.data;
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [agent.id]);
-    server.serializeAttachment({ agentId: agent.id } satisfies Attachment);
+    server.serializeAttachment({
+      agentId: agent.id,
+      sessionId: agent.sessionId,
+    } satisfies Attachment);
     this.#state.upsertAgent(agent);
     this.#sendStatus(agent.id);
     send(server, { type: "queue", chats: this.#queueFor(agent.id) });
@@ -109,10 +118,11 @@ export class Dispatcher extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    const { agentId } = ws.deserializeAttachment() as Attachment;
+    const { agentId, sessionId } = ws.deserializeAttachment() as Attachment;
     const parsed = parseFrame(dispatcherClientFrame, data);
     if (!parsed.ok) return send(ws, { type: "error", code: parsed.code, message: parsed.message });
     const frame = parsed.frame;
+    this.#activity.touch(sessionId);
     switch (frame.type) {
       case "status":
         return this.#onStatus(agentId, frame.status);
@@ -189,16 +199,23 @@ export class Dispatcher extends DurableObject<Env> {
         message: "You are at your chat limit.",
       });
     }
+    // Claim the chat before the first await: D1 I/O lets other events run (an offer alarm,
+    // another accept, the chat ending), and they must find the chat already taken.
     const now = Date.now();
+    this.#state.dequeue(chatId);
+    this.#state.assign(chatId, agentId, now);
     try {
-      // D1 first: the Worker checks the assignment there when the agent opens the chat.
+      // The Worker checks the assignment in D1 when the agent opens the chat socket.
       await assignChat(this.env.DB, chatId, agentId, now);
     } catch (error) {
       console.error(`[parley] dispatcher: assigning chat ${chatId} failed`, error);
-      return send(ws, { type: "error", code: "unavailable", message: "Try again in a moment." });
+      this.#state.unassign(chatId);
+      this.#state.enqueue(entry);
+      this.#state.saveDeclines(entry);
+      this.#state.setOffer(chatId, entry.offeredTo, entry.offerExpiresAt);
+      send(ws, { type: "error", code: "unavailable", message: "Try again in a moment." });
+      return;
     }
-    this.#state.dequeue(chatId);
-    this.#state.assign(chatId, agentId, now);
     this.#sendToAgent(agentId, { type: "assigned", chatId });
     this.#sendStatus(agentId);
     this.ctx.waitUntil(this.#notifyChat(chatId, null));
@@ -260,7 +277,7 @@ export class Dispatcher extends DurableObject<Env> {
     }));
   }
 
-  #withdraw(entry: QueueEntry, reason: "expired" | "refused" | "taken" | "ended"): void {
+  #withdraw(entry: QueueEntry, reason: OfferWithdrawnReason): void {
     if (!entry.offeredTo) return;
     this.#state.setOffer(entry.chatId, null, null);
     this.#sendToAgent(entry.offeredTo, { type: "offer_withdrawn", chatId: entry.chatId, reason });

@@ -13,6 +13,8 @@ export const participantIdentity = z.object({
   name: z.string().max(100).nullable(),
   /** `monitor`: receives everything, sends nothing, announces nothing. */
   mode: z.enum(["participate", "monitor"]),
+  /** The agent's session: activity on the socket keeps it from idling out. */
+  sessionId: z.string().max(64).optional(),
 });
 export type ParticipantIdentity = z.infer<typeof participantIdentity>;
 

@@ -3,6 +3,11 @@
  * ConfigError, which the Worker turns into `503 config_invalid`: it fails closed.
  */
 import { z } from "zod";
+import {
+  type PasswordPolicy,
+  PasswordPolicyError,
+  parsePasswordPolicy,
+} from "./security/password-policy.ts";
 
 export interface Config {
   /** HMAC key bytes for session and visitor JWTs. */
@@ -16,6 +21,7 @@ export interface Config {
   visitorTokenSeconds: number;
   offerTimeoutMs: number;
   agentMaxChats: number;
+  passwordPolicy: PasswordPolicy;
 }
 
 /** A setting is missing or malformed; the message names it (never its value). */
@@ -71,6 +77,15 @@ export function parseConfig(env: Record<string, unknown>): Config {
     throw new ConfigError(`invalid configuration — ${problems.join("; ")}`);
   }
   const vars = result.data;
+  let passwordPolicy: PasswordPolicy;
+  try {
+    passwordPolicy = parsePasswordPolicy(env);
+  } catch (error) {
+    if (error instanceof PasswordPolicyError) {
+      throw new ConfigError(`invalid configuration — ${error.message}`);
+    }
+    throw error;
+  }
   return {
     sessionKey: new TextEncoder().encode(vars.SESSION_KEY),
     widgetOrigins: vars.WIDGET_ORIGINS,
@@ -80,5 +95,6 @@ export function parseConfig(env: Record<string, unknown>): Config {
     visitorTokenSeconds: vars.VISITOR_TOKEN_HOURS * 3600,
     offerTimeoutMs: vars.OFFER_TIMEOUT_SECONDS * 1000,
     agentMaxChats: vars.AGENT_MAX_CHATS,
+    passwordPolicy,
   };
 }

@@ -48,6 +48,19 @@ export function createApp(): Hono<AppEnv> {
     }),
   );
 
+  // A console hosted on another origin of the same site (e.g. Pages on a custom domain)
+  // sends the session cookie: listed CONSOLE_ORIGINS get a grant with credentials.
+  const consoleCors = cors({
+    origin: (origin, c: Context<AppEnv>) =>
+      c.var.config.consoleOrigins.includes(origin) ? origin : null,
+    allowMethods: ["GET", "POST"],
+    allowHeaders: ["content-type"],
+    credentials: true,
+    maxAge: 600,
+  });
+  app.use("/api/auth/*", consoleCors);
+  app.use("/api/agent/*", consoleCors);
+
   app.route("/healthz", healthRoutes);
   app.route("/api/auth", authRoutes);
   app.route("/api/visitor", visitorRoutes);

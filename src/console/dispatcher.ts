@@ -1,7 +1,7 @@
 /**
  * The agent's presence socket to the Dispatcher (`/api/agent/ws`): status, queue, offers and
  * assignments. It reconnects with backoff and re-announces the chosen status on every
- * connection, since presence on the server ends with the socket.
+ * connection, so the server always holds the agent's latest choice.
  */
 import { reconnectingSocket, type SocketState } from "../client/reconnecting-socket.ts";
 import type {

@@ -23,7 +23,7 @@ export const chatClientFrame = z.discriminatedUnion("type", [
 export type ChatClientFrame = z.infer<typeof chatClientFrame>;
 
 /** Who caused an event. */
-export type ParticipantRole = "visitor" | "agent" | "system";
+export type ParticipantRole = "visitor" | "agent";
 export interface EventSender {
   role: ParticipantRole;
   id: string | null;
@@ -58,14 +58,11 @@ export type ChatServerFrame =
 
 export type ChatStatus = "open" | "ended";
 
-/** Error codes on sockets and in HTTP error bodies. */
+/** Error codes of `error` frames on a chat socket. */
 export type ErrorCode =
   | "bad_frame"
   | "frame_too_large"
   | "hello_required"
   | "already_greeted"
   | "chat_ended"
-  | "read_only"
-  | "not_offered"
-  | "at_capacity"
-  | "internal";
+  | "read_only";

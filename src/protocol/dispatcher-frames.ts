@@ -37,6 +37,17 @@ export type DispatcherServerFrame =
   | { type: "status"; status: AgentStatus; activeChats: number; capacity: number }
   | { type: "queue"; chats: QueuedChat[] }
   | { type: "offer"; chatId: string; visitor: VisitorSummary; expiresAt: number }
-  | { type: "offer_withdrawn"; chatId: string; reason: "expired" | "refused" | "taken" | "ended" }
+  | { type: "offer_withdrawn"; chatId: string; reason: OfferWithdrawnReason }
   | { type: "assigned"; chatId: string }
-  | { type: "error"; code: string; message: string };
+  | { type: "error"; code: DispatcherErrorCode; message: string };
+
+/** Why an offer was taken back: it timed out (or the agent went away), was refused, or the chat ended. */
+export type OfferWithdrawnReason = "expired" | "refused" | "ended";
+
+/** Error codes of `error` frames on the console socket. */
+export type DispatcherErrorCode =
+  | "bad_frame"
+  | "frame_too_large"
+  | "not_offered"
+  | "at_capacity"
+  | "unavailable";

@@ -73,7 +73,7 @@ export function mountWidget(opts: WidgetOptions): void {
     const { data } = await api<StartChatResponse>("/api/visitor/chats", {
       ...visitor,
       department: opts.department,
-      pageUrl: location.href,
+      pageUrl: reportablePageUrl(),
     });
     if ("offline" in data) {
       show(
@@ -81,7 +81,7 @@ export function mountWidget(opts: WidgetOptions): void {
           api("/api/visitor/offline-messages", {
             ...message,
             department: opts.department,
-            pageUrl: location.href,
+            pageUrl: reportablePageUrl(),
           }).then(() => undefined),
         ),
       );
@@ -112,4 +112,13 @@ export function mountWidget(opts: WidgetOptions): void {
   } else {
     prechat();
   }
+}
+
+/**
+ * The page URL the pre-chat form reports, or undefined when the server would refuse it
+ * (only http(s) URLs up to 2,048 characters are accepted; a chat must not fail over it).
+ */
+function reportablePageUrl(): string | undefined {
+  const url = location.href;
+  return /^https?:\/\//i.test(url) && url.length <= 2048 ? url : undefined;
 }

@@ -14,6 +14,7 @@ describe("parseConfig", () => {
       visitorTokenSeconds: 2 * 3600,
       offerTimeoutMs: 30_000,
       agentMaxChats: 5,
+      passwordPolicy: { minLength: 12, maxLength: 128, requireDigit: false, forbidCommon: true },
     });
   });
 
@@ -33,6 +34,8 @@ describe("parseConfig", () => {
     ["a non-numeric timeout", { SESSION_KEY: KEY, SESSION_IDLE_MINUTES: "fifteen" }],
     ["a negative number", { SESSION_KEY: KEY, AGENT_MAX_CHATS: "-1" }],
     ["an out-of-range number", { SESSION_KEY: KEY, OFFER_TIMEOUT_SECONDS: "1" }],
+    ["a password minimum below PCI DSS's 12", { SESSION_KEY: KEY, PASSWORD_MIN_LENGTH: "8" }],
+    ["an unknown character class", { SESSION_KEY: KEY, PASSWORD_CHARACTER_CLASSES: "emoji" }],
   ])("fails closed on %s, without echoing secret values", (_, env) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     try {

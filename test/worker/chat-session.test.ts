@@ -331,14 +331,22 @@ describe("agent chat sockets", () => {
     const chat = await acceptedChat();
     const anonymous = await openSocket(`/api/agent/chats/${chat.chatId}/ws`, {});
     expect((anonymous as Response).status).toBe(401);
-    const unknown = await openSocket(`/api/agent/chats/${crypto.randomUUID()}/ws`, {
-      cookie: chat.cookie,
-    });
+    const headers = { cookie: chat.cookie, "sec-websocket-protocol": "parley.v1" };
+    const unknown = await openSocket(`/api/agent/chats/${crypto.randomUUID()}/ws`, headers);
     expect((unknown as Response).status).toBe(404);
-    const badMode = await openSocket(`/api/agent/chats/${chat.chatId}/ws?mode=spy`, {
+    const badMode = await openSocket(`/api/agent/chats/${chat.chatId}/ws?mode=spy`, headers);
+    expect((badMode as Response).status).toBe(400);
+    const noProtocol = await openSocket(`/api/agent/chats/${chat.chatId}/ws`, {
       cookie: chat.cookie,
     });
-    expect((badMode as Response).status).toBe(400);
+    expect(await (noProtocol as Response).json()).toMatchObject({
+      error: { code: "subprotocol_required" },
+    });
+    const foreign = { ...headers, origin: "https://evil.example" };
+    expect(
+      ((await openSocket(`/api/agent/chats/${chat.chatId}/ws`, foreign)) as Response).status,
+    ).toBe(403);
+    expect(((await openSocket("/api/agent/ws", foreign)) as Response).status).toBe(403);
   });
 });
 
@@ -408,5 +416,51 @@ describe("durability", () => {
       .bind(chat.chatId)
       .all();
     expect(rows.results).toEqual([{ text: "kept while D1 fails" }]);
+  });
+});
+
+describe("monitoring and identities", () => {
+  it("lets a supervisor monitor silently: sees everything, sends nothing, announces nothing", async () => {
+    const chat = await acceptedChat();
+    const { login, seedAgent } = await import("./helpers.ts");
+    const supervisor = await seedAgent({ role: "supervisor" });
+    const cookie = await login(supervisor.email);
+    const visitor = await greeted(await visitorSocket(chat.chatId, chat.token));
+    visitor.send({ type: "message", clientId: "v1", text: "hello?" });
+    await visitor.nextOfType("ack");
+    const monitor = await greeted(await agentChatSocket(chat.chatId, cookie, "monitor"));
+    expect(events(monitor).map((e) => e.text)).toEqual(["hello?"]);
+    monitor.send({ type: "message", clientId: "m1", text: "I should not be heard" });
+    expect(await monitor.nextOfType("error")).toMatchObject({ code: "read_only" });
+    monitor.send({ type: "end" });
+    await monitor.next(
+      (f) => f.type === "error" && monitor.frames.filter((g) => g.type === "error").length === 2,
+    );
+    expect(events(visitor).some((e) => e.kind === "joined" || e.kind === "ended")).toBe(false);
+  });
+
+  it("shows the visitor's pre-chat name as the sender of their messages", async () => {
+    const chat = await acceptedChat();
+    const visitor = await greeted(await visitorSocket(chat.chatId, chat.token));
+    visitor.send({ type: "message", clientId: "n", text: "hi" });
+    const event = await visitor.nextOfType("event", (f) => f.clientId === "n");
+    expect(event.from).toEqual({ role: "visitor", id: chat.visitorId, name: "Vera Visitor" });
+  });
+
+  it("keeps the agent's session alive while they work in a chat socket", async () => {
+    const chat = await acceptedChat();
+    const agent = await greeted(await agentChatSocket(chat.chatId, chat.cookie));
+    const stale = Date.now() - 10 * 60_000;
+    await env.DB.prepare("UPDATE sessions SET last_seen_at = ?2 WHERE agent_id = ?1")
+      .bind(chat.agent.id, stale)
+      .run();
+    agent.send({ type: "typing", on: true });
+    agent.send({ type: "message", clientId: "busy", text: "working on it" });
+    await agent.nextOfType("ack");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const row = await env.DB.prepare("SELECT last_seen_at FROM sessions WHERE agent_id = ?1")
+      .bind(chat.agent.id)
+      .first<{ last_seen_at: number }>();
+    expect(row?.last_seen_at).toBeGreaterThan(stale + 60_000);
   });
 });

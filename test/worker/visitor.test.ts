@@ -167,3 +167,25 @@ describe("CORS for the widget on customers' sites", () => {
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
+
+describe("chats nobody could take", () => {
+  it("leave nothing in the chat's Durable Object", async () => {
+    const { runInDurableObject } = await import("cloudflare:test");
+    // A department nobody staffs.
+    const department = uniqueDepartment();
+    await env.DB.prepare("INSERT INTO departments (id, name, created_at) VALUES (?1, ?1, 0)")
+      .bind(department)
+      .run();
+    const missed = await postJson("/api/visitor/chats", { department });
+    expect(await missed.json()).toEqual({ offline: true, reason: "no_agents" });
+    const row = await env.DB.prepare("SELECT id FROM chats WHERE department_id = ?1")
+      .bind(department)
+      .first<{ id: string }>();
+    const stub = env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(row?.id ?? ""));
+    const tables = await runInDurableObject(
+      stub,
+      (_, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM meta").one().n,
+    );
+    expect(tables).toBe(0);
+  });
+});

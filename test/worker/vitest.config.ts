@@ -17,6 +17,7 @@ export default defineConfig(async () => {
             SESSION_KEY: "worker-tests-session-key-0123456789abcdef",
             OFFER_TIMEOUT_SECONDS: "30",
             WIDGET_ORIGINS: "https://shop.example",
+            CONSOLE_ORIGINS: "https://console.example",
           },
         },
       }),

@@ -27,6 +27,7 @@ agentRoutes.get("/ws", async (c) => {
     name: agent.name,
     departments: agent.departments,
     capacity: agent.maxChats ?? c.var.config.agentMaxChats,
+    sessionId: c.var.session.id,
   };
   return getDispatcher(c.env).fetch(internalUpgrade(c.req.url, identity));
 });
@@ -43,6 +44,12 @@ agentRoutes.get("/chats/:id/ws", async (c) => {
   if (!chat) throw new ApiError(404, "chat_not_found", "No such chat.");
   const allowed = mode === "participate" ? chat.agentId === agent.id : agent.role !== "agent";
   if (!allowed) throw new ApiError(403, "forbidden", "This chat is not yours to open.");
-  const identity: ParticipantIdentity = { role: "agent", id: agent.id, name: agent.name, mode };
+  const identity: ParticipantIdentity = {
+    role: "agent",
+    id: agent.id,
+    name: agent.name,
+    mode,
+    sessionId: c.var.session.id,
+  };
   return getChatSession(c.env, chat.id).fetch(internalUpgrade(c.req.url, identity));
 });

@@ -21,7 +21,7 @@ import type { AppEnv } from "../app-env.ts";
 import { clientInfo } from "../client-info.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { readJson } from "../read-json.ts";
-import { assertUpgrade } from "../upgrade.ts";
+import { assertUpgrade, offeredProtocols } from "../upgrade.ts";
 
 export const visitorRoutes = new Hono<AppEnv>();
 
@@ -53,7 +53,14 @@ visitorRoutes.post("/chats", async (c) => {
     now,
   });
   // The ChatSession must know its chat before the Dispatcher can offer it to anyone.
-  await getChatSession(c.env, chatId).init({ chatId, visitorId, department, queuePosition: null });
+  const session = getChatSession(c.env, chatId);
+  await session.init({
+    chatId,
+    visitorId,
+    visitorName: form.name ?? null,
+    department,
+    queuePosition: null,
+  });
   const placed = await getDispatcher(c.env).enqueue({
     chatId,
     department,
@@ -66,10 +73,10 @@ visitorRoutes.post("/chats", async (c) => {
     createdAt: now,
   });
   if ("offline" in placed) {
-    await markChatMissed(c.env.DB, chatId, now);
+    await Promise.all([markChatMissed(c.env.DB, chatId, now), session.discard()]);
     return c.json({ offline: true, reason: "no_agents" } satisfies StartChatResponse, 200);
   }
-  await getChatSession(c.env, chatId).notifyQueuePosition(placed.position);
+  await session.notifyQueuePosition(placed.position);
   const token = await signVisitorToken(
     { sub: visitorId, chat: chatId },
     c.var.config.sessionKey,
@@ -101,9 +108,8 @@ visitorRoutes.get("/chats/:id/ws", async (c) => {
   assertUpgrade(c);
   assertOrigin(c, c.var.config.widgetOrigins);
   const chatId = c.req.param("id");
-  const protocols = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
-  const bearer = protocols.find((p) => p.startsWith(BEARER_PREFIX));
-  if (!protocols.includes(SUBPROTOCOL) || !bearer) {
+  const bearer = offeredProtocols(c).find((protocol) => protocol.startsWith(BEARER_PREFIX));
+  if (!bearer) {
     throw new ApiError(
       401,
       "invalid_token",

@@ -3,6 +3,7 @@
  * indicator, composer and End/Close buttons. Several panels live side by side.
  */
 import { connectChat } from "../client/chat-connection.ts";
+import { bindComposer } from "../client/composer.ts";
 import { h, uid } from "../client/dom.ts";
 import type { SocketState } from "../client/reconnecting-socket.ts";
 import { createTranscript } from "../client/transcript.ts";
@@ -154,25 +155,7 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
     },
   });
 
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    const text = input.value.trim();
-    if (!text || over) return;
-    showError("");
-    transcript.addPending(conn.send(text), text, me);
-    input.value = "";
-    input.focus();
-  });
-  input.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-      e.preventDefault();
-      form.requestSubmit();
-    }
-  });
-  input.addEventListener("input", () => conn.typing());
-  end.addEventListener("click", () => {
-    if (!conn.end()) showError("Not connected. Try again in a moment.");
-  });
+  bindComposer({ form, input, end, conn, transcript, me, showError, isOver: () => over });
   close.addEventListener("click", () => {
     conn.close();
     el.remove();

@@ -4,6 +4,7 @@
  * `connectChat`; this file only maps it onto the DOM.
  */
 import { connectChat } from "../client/chat-connection.ts";
+import { bindComposer } from "../client/composer.ts";
 import { h } from "../client/dom.ts";
 import { toWsBase } from "../client/http.ts";
 import type { SocketState } from "../client/reconnecting-socket.ts";
@@ -163,26 +164,8 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
     },
   });
 
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    const text = input.value.trim();
-    if (!text || over) return;
-    showError("");
-    transcript.addPending(conn.send(text), text, { role: "visitor", id: null, name: null });
-    input.value = "";
-    input.focus();
-  });
-  input.addEventListener("keydown", (e) => {
-    // Enter sends, Shift+Enter adds a line; never while an IME composition is in progress.
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-      e.preventDefault();
-      form.requestSubmit();
-    }
-  });
-  input.addEventListener("input", () => conn.typing());
-  end.addEventListener("click", () => {
-    if (!conn.end()) showError("Not connected. Try again in a moment.");
-  });
+  const me = { role: "visitor", id: null, name: null } as const;
+  bindComposer({ form, input, end, conn, transcript, me, showError, isOver: () => over });
   again.addEventListener("click", () => {
     conn.close();
     opts.onNewChat();

@@ -29,7 +29,7 @@ import {
   type ParticipantIdentity,
   participantIdentity,
 } from "./participant.ts";
-import { SessionActivity } from "./session-activity.ts";
+import { SessionActivity, sessionLimits } from "./session-activity.ts";
 
 /** Events written to D1 per flush. */
 const FLUSH_BATCH = 200;
@@ -56,7 +56,9 @@ export class ChatSession extends DurableObject<Env> {
     this.#log = new EventLog(ctx.storage.sql);
     this.#meta = new ChatMeta(ctx.storage.sql);
     this.#due = new DueItems(ctx.storage);
-    this.#activity = new SessionActivity(env.DB, (promise) => ctx.waitUntil(promise));
+    this.#activity = new SessionActivity(env.DB, sessionLimits(env), (promise) =>
+      ctx.waitUntil(promise),
+    );
   }
 
   // ── Entry points ────────────────────────────────────────────────────────────

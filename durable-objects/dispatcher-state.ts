@@ -166,11 +166,21 @@ export class DispatcherState {
 
   /** Removes an assignment; returns the agent it belonged to. */
   unassign(chatId: string): string | null {
+    const agentId = this.assignee(chatId);
+    this.#sql.exec("DELETE FROM assignments WHERE chat_id = ?", chatId);
+    return agentId;
+  }
+
+  /** The agent a chat is assigned to, or null. */
+  assignee(chatId: string): string | null {
     const row = this.#sql
       .exec<{ agent_id: string }>("SELECT agent_id FROM assignments WHERE chat_id = ?", chatId)
       .toArray()[0];
-    this.#sql.exec("DELETE FROM assignments WHERE chat_id = ?", chatId);
     return row?.agent_id ?? null;
+  }
+
+  setLastAssignedAt(agentId: string, at: number): void {
+    this.#sql.exec("UPDATE agents SET last_assigned_at = ? WHERE id = ?", at, agentId);
   }
 
   activeChats(agentId: string): number {

@@ -22,7 +22,7 @@ import { getChatSession } from "./chat-session.ts";
 import { DispatcherState, type QueueEntry } from "./dispatcher-state.ts";
 import { PARTICIPANT_HEADER } from "./participant.ts";
 import { type Candidate, pickAgent } from "./routing.ts";
-import { SessionActivity } from "./session-activity.ts";
+import { SessionActivity, sessionLimits } from "./session-activity.ts";
 
 /** The agent behind a console socket, as authenticated by the Worker. */
 export const dispatcherAgent = z.object({
@@ -53,7 +53,9 @@ export class Dispatcher extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#state = new DispatcherState(ctx.storage.sql);
-    this.#activity = new SessionActivity(env.DB, (promise) => ctx.waitUntil(promise));
+    this.#activity = new SessionActivity(env.DB, sessionLimits(env), (promise) =>
+      ctx.waitUntil(promise),
+    );
   }
 
   // ── Entry points: RPC ───────────────────────────────────────────────────────
@@ -204,21 +206,32 @@ export class Dispatcher extends DurableObject<Env> {
     const now = Date.now();
     this.#state.dequeue(chatId);
     this.#state.assign(chatId, agentId, now);
+    let stored = true;
     try {
       // The Worker checks the assignment in D1 when the agent opens the chat socket.
       await assignChat(this.env.DB, chatId, agentId, now);
     } catch (error) {
       console.error(`[parley] dispatcher: assigning chat ${chatId} failed`, error);
-      this.#state.unassign(chatId);
-      this.#state.enqueue(entry);
-      this.#state.saveDeclines(entry);
-      this.#state.setOffer(chatId, entry.offeredTo, entry.offerExpiresAt);
-      send(ws, { type: "error", code: "unavailable", message: "Try again in a moment." });
-      return;
+      stored = false;
     }
-    this.#sendToAgent(agentId, { type: "assigned", chatId });
+    // The chat may have ended while D1 answered: chatEnded() then removed the assignment.
+    const stillOurs = this.#state.assignee(chatId) === agentId;
+    if (!stored) {
+      if (stillOurs) {
+        this.#state.unassign(chatId);
+        this.#state.setLastAssignedAt(agentId, agent.lastAssignedAt);
+        this.#state.enqueue(entry);
+        this.#state.saveDeclines(entry);
+        this.#state.setOffer(chatId, entry.offeredTo, entry.offerExpiresAt);
+      }
+      send(ws, { type: "error", code: "unavailable", message: "Try again in a moment." });
+    } else if (!stillOurs) {
+      this.#sendToAgent(agentId, { type: "offer_withdrawn", chatId, reason: "ended" });
+    } else {
+      this.#sendToAgent(agentId, { type: "assigned", chatId });
+      this.ctx.waitUntil(this.#notifyChat(chatId, null));
+    }
     this.#sendStatus(agentId);
-    this.ctx.waitUntil(this.#notifyChat(chatId, null));
     await this.#route();
   }
 

@@ -54,9 +54,29 @@ export async function findSession(db: D1Database, id: string): Promise<SessionRe
   };
 }
 
-/** Records activity on a session (drives the idle timeout). */
-export async function touchSession(db: D1Database, id: string, now: number): Promise<void> {
-  await db.prepare("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1").bind(id, now).run();
+/** How long a session may idle, and live at all (from Config). */
+export interface SessionLimits {
+  idleMs: number;
+  absoluteMs: number;
+}
+
+/**
+ * Records activity on a session (drives the idle timeout) — only while the session is still
+ * valid: activity must never bring an idle-expired, expired or revoked session back.
+ */
+export async function touchSession(
+  db: D1Database,
+  id: string,
+  now: number,
+  limits: SessionLimits,
+): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE sessions SET last_seen_at = ?2
+       WHERE id = ?1 AND revoked_at IS NULL AND last_seen_at >= ?3 AND created_at >= ?4`,
+    )
+    .bind(id, now, now - limits.idleMs, now - limits.absoluteMs)
+    .run();
 }
 
 /** Revokes a session; later requests with its token are refused. */

@@ -464,3 +464,43 @@ describe("monitoring and identities", () => {
     expect(row?.last_seen_at).toBeGreaterThan(stale + 60_000);
   });
 });
+
+describe("session activity never revives an expired session", () => {
+  it("leaves an idle-expired session expired even when its open socket sends frames", async () => {
+    const chat = await acceptedChat();
+    const agent = await greeted(await agentChatSocket(chat.chatId, chat.cookie));
+    await env.DB.prepare("UPDATE sessions SET last_seen_at = ?2 WHERE agent_id = ?1")
+      .bind(chat.agent.id, Date.now() - 20 * 60_000)
+      .run();
+    agent.send({ type: "message", clientId: "late", text: "still here" });
+    await agent.nextOfType("ack");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { SELF } = await import("cloudflare:test");
+    const me = await SELF.fetch("http://example.com/api/auth/me", {
+      headers: { cookie: chat.cookie },
+    });
+    expect(me.status).toBe(401);
+  });
+});
+
+describe("the chat's own visitor only", () => {
+  it("refuses a validly signed token whose visitor is not the chat's", async () => {
+    const chat = await acceptedChat();
+    const token = await signVisitorToken({ sub: crypto.randomUUID(), chat: chat.chatId }, KEY, 60);
+    const res = await openSocket(`/api/visitor/chats/${chat.chatId}/ws`, {
+      "sec-websocket-protocol": `parley.v1, bearer.${token}`,
+    });
+    expect((res as Response).status).toBe(403);
+    expect(await (res as Response).json()).toMatchObject({ error: { code: "forbidden" } });
+  });
+
+  it("refuses a visitor socket that does not offer parley.v1", async () => {
+    const chat = await acceptedChat();
+    const res = await openSocket(`/api/visitor/chats/${chat.chatId}/ws`, {
+      "sec-websocket-protocol": `bearer.${chat.token}`,
+    });
+    expect(await (res as Response).json()).toMatchObject({
+      error: { code: "subprotocol_required" },
+    });
+  });
+});

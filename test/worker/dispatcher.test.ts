@@ -200,3 +200,59 @@ describe("bad input on the console socket", () => {
     expect((res as Response).status).toBe(401);
   });
 });
+
+describe("accept when D1 fails", () => {
+  it("answers unavailable, keeps the offer, and succeeds once D1 is back", async () => {
+    const department = uniqueDepartment();
+    const [agent] = await onlineAgents(department, 1);
+    if (!agent) throw new Error("no agent");
+    const chat = await startChat(department);
+    await agent.console.nextOfType("offer", (f) => f.chatId === chat.chatId);
+    // Make D1 refuse this one assignment.
+    await env.DB.prepare(
+      `CREATE TRIGGER fail_assign_${chat.chatId.slice(0, 8)} BEFORE UPDATE OF agent_id ON chats
+       WHEN NEW.id = '${chat.chatId}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+    ).run();
+    agent.console.send({ type: "accept", chatId: chat.chatId });
+    expect(await agent.console.nextOfType("error")).toMatchObject({ code: "unavailable" });
+    const queued = await runInDurableObject(dispatcher(), (_, state) =>
+      state.storage.sql
+        .exec<{ offered_to: string | null }>(
+          "SELECT offered_to FROM queue WHERE chat_id = ?",
+          chat.chatId,
+        )
+        .toArray(),
+    );
+    expect(queued).toEqual([{ offered_to: agent.id }]);
+    await env.DB.prepare(`DROP TRIGGER fail_assign_${chat.chatId.slice(0, 8)}`).run();
+    agent.console.send({ type: "accept", chatId: chat.chatId });
+    expect(await agent.console.nextOfType("assigned")).toEqual({
+      type: "assigned",
+      chatId: chat.chatId,
+    });
+  });
+});
+
+describe("console socket activity", () => {
+  it("keeps the agent's session alive, and the socket refuses clients without parley.v1", async () => {
+    const agent = await seedAgent({ departments: [uniqueDepartment()] });
+    const cookie = await login(agent.email);
+    const console = await agentOnline(cookie);
+    const stale = Date.now() - 10 * 60_000;
+    await env.DB.prepare("UPDATE sessions SET last_seen_at = ?2 WHERE agent_id = ?1")
+      .bind(agent.id, stale)
+      .run();
+    console.send({ type: "status", status: "away" });
+    await console.nextOfType("status", (f) => f.status === "away");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const row = await env.DB.prepare("SELECT last_seen_at FROM sessions WHERE agent_id = ?1")
+      .bind(agent.id)
+      .first<{ last_seen_at: number }>();
+    expect(row?.last_seen_at).toBeGreaterThan(stale + 60_000);
+    const { openSocket } = await import("./helpers.ts");
+    const res = await openSocket("/api/agent/ws", { cookie });
+    expect(await (res as Response).json()).toMatchObject({
+      error: { code: "subprotocol_required" },
+    });
+  });
+});

@@ -58,13 +58,20 @@ describe("security headers", () => {
 describe("audit rows for authentication", () => {
   it("records login success and logout with who and from where, never the password", async () => {
     const agent = await seedAgent();
-    const cookie = await login(agent.email);
+    const from = { "cf-connecting-ip": "203.0.113.7", "user-agent": "AuditTest/1.0" };
+    const res = await postJson("/api/auth/login", { email: agent.email, password: PASSWORD }, from);
+    const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const foreign = await SELF.fetch(`${ORIGIN}/api/auth/logout`, {
+      method: "POST",
+      headers: { cookie, origin: "https://evil.example" },
+    });
+    expect(foreign.status).toBe(403);
     await SELF.fetch(`${ORIGIN}/api/auth/logout`, {
       method: "POST",
-      headers: { cookie, origin: ORIGIN },
+      headers: { cookie, origin: ORIGIN, ...from },
     });
     const rows = await env.DB.prepare(
-      "SELECT action, outcome, actor_type, actor_id, details FROM audit_log WHERE actor_id = ?1 ORDER BY id",
+      "SELECT action, outcome, actor_type, ip, user_agent, details FROM audit_log WHERE actor_id = ?1 ORDER BY id",
     )
       .bind(agent.id)
       .all<Record<string, string>>();
@@ -74,6 +81,8 @@ describe("audit rows for authentication", () => {
     ]);
     for (const row of rows.results) {
       expect(row.actor_type).toBe("agent");
+      expect(row.ip).toBe("203.0.113.7");
+      expect(row.user_agent).toBe("AuditTest/1.0");
       expect(row.details).not.toContain(PASSWORD);
     }
   });
@@ -134,6 +143,14 @@ describe("CORS", () => {
       { origin: "https://console.example" },
     );
     expect(res.status).toBe(200);
+  });
+
+  it("gives the console origin a grant on the agent endpoints too", async () => {
+    const preflight = await SELF.fetch(`${ORIGIN}/api/agent/ws`, {
+      method: "OPTIONS",
+      headers: { origin: "https://console.example", "access-control-request-method": "GET" },
+    });
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("https://console.example");
   });
 
   it("gives widget origins no grant on agent endpoints", async () => {

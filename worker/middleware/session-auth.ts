@@ -46,7 +46,10 @@ async function authenticate(c: Context<AppEnv>): Promise<void> {
   const agent = await findAgentById(c.env.DB, session.agentId);
   if (!agent || agent.disabledAt !== null) throw denied;
   if (now - session.lastSeenAt > TOUCH_INTERVAL_MS) {
-    await touchSession(c.env.DB, session.id, now);
+    await touchSession(c.env.DB, session.id, now, {
+      idleMs: config.sessionIdleMs,
+      absoluteMs: config.sessionAbsoluteMs,
+    });
     session.lastSeenAt = now;
   }
   c.set("session", session);

@@ -29,7 +29,7 @@ import {
   type ParticipantIdentity,
   participantIdentity,
 } from "./participant.ts";
-import { SessionActivity, sessionLimits } from "./session-activity.ts";
+import { SESSION_CHECK_MS, SessionActivity, sessionLimits } from "./session-activity.ts";
 
 /** Events written to D1 per flush. */
 const FLUSH_BATCH = 200;
@@ -109,6 +109,9 @@ export class ChatSession extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair();
     server.accept();
     this.#connections.set(server, { ...identity, greeted: false });
+    if (identity.role === "agent") {
+      await this.#due.schedule("sessions", Date.now() + SESSION_CHECK_MS);
+    }
     server.addEventListener("message", (event) => this.#onMessage(server, event.data));
     server.addEventListener("close", () => this.#onClose(server));
     server.addEventListener("error", () => this.#onClose(server));
@@ -124,6 +127,7 @@ export class ChatSession extends DurableObject<Env> {
     for (const item of this.#due.due(Date.now())) {
       if (item === "flush") await this.#flush();
       else if (item === "finalize") await this.#finalize();
+      else if (item === "sessions") await this.#checkSessions();
     }
     await this.#due.rearm();
   }
@@ -214,6 +218,14 @@ export class ChatSession extends DurableObject<Env> {
     await this.#finalize();
     for (const ws of this.#connections.keys()) ws.close(1000, "chat ended");
     this.#connections.clear();
+  }
+
+  /** Closes agent sockets whose session ended; checks again while any agent is connected. */
+  async #checkSessions(): Promise<void> {
+    const agents = [...this.#connections].filter(([, conn]) => conn.role === "agent");
+    await this.#activity.closeEnded(agents.map(([ws, conn]) => [ws, conn.sessionId]));
+    if (agents.length > 0) await this.#due.reschedule("sessions", Date.now() + SESSION_CHECK_MS);
+    else await this.#due.cancel("sessions");
   }
 
   #onClose(ws: WebSocket): void {

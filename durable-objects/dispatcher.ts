@@ -20,9 +20,10 @@ import { assignChat } from "../src/store/chats.ts";
 import type { Env } from "../worker/env.ts";
 import { getChatSession } from "./chat-session.ts";
 import { DispatcherState, type QueueEntry } from "./dispatcher-state.ts";
+import { DueItems } from "./due-items.ts";
 import { PARTICIPANT_HEADER } from "./participant.ts";
 import { type Candidate, pickAgent } from "./routing.ts";
-import { SessionActivity, sessionLimits } from "./session-activity.ts";
+import { SESSION_CHECK_MS, SessionActivity, sessionLimits } from "./session-activity.ts";
 
 /** The agent behind a console socket, as authenticated by the Worker. */
 export const dispatcherAgent = z.object({
@@ -49,10 +50,12 @@ export function getDispatcher(env: Env): DurableObjectStub<Dispatcher> {
 export class Dispatcher extends DurableObject<Env> {
   readonly #state: DispatcherState;
   readonly #activity: SessionActivity;
+  readonly #due: DueItems;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#state = new DispatcherState(ctx.storage.sql);
+    this.#due = new DueItems(ctx.storage);
     this.#activity = new SessionActivity(env.DB, sessionLimits(env), (promise) =>
       ctx.waitUntil(promise),
     );
@@ -109,6 +112,7 @@ export class Dispatcher extends DurableObject<Env> {
       sessionId: agent.sessionId,
     } satisfies Attachment);
     this.#state.upsertAgent(agent);
+    await this.#due.schedule("sessions", Date.now() + SESSION_CHECK_MS);
     this.#sendStatus(agent.id);
     send(server, { type: "queue", chats: this.#queueFor(agent.id) });
     await this.#route();
@@ -149,8 +153,17 @@ export class Dispatcher extends DurableObject<Env> {
     await this.#onDisconnect(ws);
   }
 
-  /** Offer timeouts: each expired offer goes to the next agent. Idempotent. */
+  /** Runs due items: offer timeouts and the check of agents' sessions. Idempotent. */
   override async alarm(): Promise<void> {
+    for (const item of this.#due.due(Date.now())) {
+      if (item === "offers") await this.#expireOffers();
+      else if (item === "sessions") await this.#checkSessions();
+    }
+    await this.#due.rearm();
+  }
+
+  /** Each expired offer goes to the next agent. */
+  async #expireOffers(): Promise<void> {
     const now = Date.now();
     for (const entry of this.#state.queue()) {
       if (entry.offeredTo && entry.offerExpiresAt !== null && entry.offerExpiresAt <= now) {
@@ -275,8 +288,18 @@ export class Dispatcher extends DurableObject<Env> {
     this.#broadcastQueue();
     await this.#notifyPositions();
     const next = this.#state.nextOfferExpiry();
-    if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
+    if (next === null) await this.#due.cancel("offers");
+    else await this.#due.reschedule("offers", next);
+  }
+
+  /** Closes console sockets whose session ended; checks again while any agent is connected. */
+  async #checkSessions(): Promise<void> {
+    const sockets = this.ctx.getWebSockets();
+    await this.#activity.closeEnded(
+      sockets.map((ws) => [ws, (ws.deserializeAttachment() as Attachment).sessionId]),
+    );
+    if (sockets.length > 0) await this.#due.reschedule("sessions", Date.now() + SESSION_CHECK_MS);
+    else await this.#due.cancel("sessions");
   }
 
   #candidates(): Candidate[] {

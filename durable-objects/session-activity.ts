@@ -1,11 +1,15 @@
 /**
- * Agent activity on sockets counts for the session's idle timeout: an agent typing in a chat
- * for half an hour is not idle. Records it in D1 at most once a minute per session.
+ * Agent sessions as seen from a Durable Object: activity on sockets keeps a session from
+ * idling out (an agent typing in a chat for half an hour is not idle), and sockets of a
+ * session that was revoked, expired or whose agent was disabled are closed with 1008 —
+ * checked every SESSION_CHECK_MS while the object holds agent sockets.
  */
 import { parseConfig } from "../src/config.ts";
-import { type SessionLimits, touchSession } from "../src/store/sessions.ts";
+import { type SessionLimits, touchSession, validSessionIds } from "../src/store/sessions.ts";
 
 const TOUCH_INTERVAL_MS = 60_000;
+/** Sockets of an ended session close within this time. */
+export const SESSION_CHECK_MS = 5_000;
 
 /** The session limits of the deployment's configuration. */
 export function sessionLimits(env: object): SessionLimits {
@@ -43,5 +47,35 @@ export class SessionActivity {
         console.error("[parley] recording session activity failed", error),
       ),
     );
+  }
+
+  /**
+   * Closes, with 1008, every socket whose session is no longer valid. A D1 failure closes
+   * nothing (the next check tries again) rather than dropping every agent at once.
+   */
+  async closeEnded(sockets: Iterable<[WebSocket, string | undefined]>): Promise<void> {
+    const bySession = new Map<string, WebSocket[]>();
+    for (const [ws, sessionId] of sockets) {
+      if (!sessionId) continue;
+      bySession.set(sessionId, [...(bySession.get(sessionId) ?? []), ws]);
+    }
+    if (bySession.size === 0) return;
+    let valid: Set<string>;
+    try {
+      valid = await validSessionIds(this.#db, [...bySession.keys()], Date.now(), this.#limits);
+    } catch (error) {
+      console.error("[parley] checking agent sessions failed", error);
+      return;
+    }
+    for (const [sessionId, list] of bySession) {
+      if (valid.has(sessionId)) continue;
+      for (const ws of list) {
+        try {
+          ws.close(1008, "session ended");
+        } catch {
+          // already closed
+        }
+      }
+    }
   }
 }

@@ -24,6 +24,7 @@ const DEMO_ADMIN = { email: "admin@parley.local", name: "Demo Admin" };
 /** Secrets `wrangler dev` needs, with how to make a fresh one. */
 const DEV_SECRETS: Record<string, () => string> = {
   SESSION_KEY: () => randomBytes(48).toString("base64"),
+  CAPTCHA_KEY: () => randomBytes(48).toString("base64"),
 };
 
 async function main(): Promise<number> {

@@ -22,6 +22,27 @@ export interface Config {
   offerTimeoutMs: number;
   agentMaxChats: number;
   passwordPolicy: PasswordPolicy;
+  /** Earlier session key, still accepted for verification during a key rotation. */
+  previousSessionKey: Uint8Array | null;
+  login: {
+    /** Consecutive failures (per account or per IP) after which a CAPTCHA is required. */
+    captchaAfter: number;
+    /** Consecutive failures of an account after which it is locked. */
+    lockoutAfter: number;
+    lockoutMs: number;
+  };
+  passwords: {
+    /** 0 = passwords never expire. */
+    maxAgeMs: number;
+    minAgeMs: number;
+    /** How many earlier passwords a new one may not repeat. */
+    history: number;
+    resetsPerDay: number;
+  };
+  captcha:
+    | { provider: "altcha"; key: Uint8Array }
+    | { provider: "turnstile"; secret: string; siteKey: string };
+  accountInactiveMs: number;
 }
 
 /** A setting is missing or malformed; the message names it (never its value). */
@@ -65,7 +86,41 @@ const schema = z.object({
   VISITOR_TOKEN_HOURS: int(2, 1, 24),
   OFFER_TIMEOUT_SECONDS: int(30, 5, 600),
   AGENT_MAX_CHATS: int(5, 1, 50),
+  SESSION_KEY_PREVIOUS: z.string().min(32).optional(),
+  LOGIN_CAPTCHA_AFTER: int(5, 1, 100),
+  LOGIN_LOCKOUT_AFTER: int(10, 1, 100),
+  LOGIN_LOCKOUT_MINUTES: int(30, 1, 24 * 60),
+  PASSWORD_MAX_AGE_DAYS: int(90, 0, 3650),
+  PASSWORD_MIN_AGE_HOURS: int(24, 0, 24 * 30),
+  PASSWORD_HISTORY: int(4, 0, 24),
+  PASSWORD_RESETS_PER_DAY: int(3, 1, 100),
+  ACCOUNT_INACTIVE_DAYS: int(90, 1, 3650),
+  CAPTCHA_PROVIDER: z.enum(["altcha", "turnstile"]).default("altcha"),
+  CAPTCHA_KEY: z.string().optional(),
+  TURNSTILE_SECRET: z.string().optional(),
+  TURNSTILE_SITE_KEY: z.string().optional(),
 });
+
+function captchaConfig(vars: z.infer<typeof schema>): Config["captcha"] {
+  if (vars.CAPTCHA_PROVIDER === "turnstile") {
+    if (!vars.TURNSTILE_SECRET || !vars.TURNSTILE_SITE_KEY) {
+      throw new ConfigError(
+        "invalid configuration — CAPTCHA_PROVIDER=turnstile needs TURNSTILE_SECRET and TURNSTILE_SITE_KEY",
+      );
+    }
+    return {
+      provider: "turnstile",
+      secret: vars.TURNSTILE_SECRET,
+      siteKey: vars.TURNSTILE_SITE_KEY,
+    };
+  }
+  if (!vars.CAPTCHA_KEY || vars.CAPTCHA_KEY.length < 32) {
+    throw new ConfigError(
+      "invalid configuration — CAPTCHA_KEY: at least 32 characters (the ALTCHA HMAC key)",
+    );
+  }
+  return { provider: "altcha", key: new TextEncoder().encode(vars.CAPTCHA_KEY) };
+}
 
 /** Reads the configuration from the Worker's environment; throws ConfigError when invalid. */
 export function parseConfig(env: Record<string, unknown>): Config {
@@ -86,8 +141,17 @@ export function parseConfig(env: Record<string, unknown>): Config {
     }
     throw error;
   }
+  if (vars.LOGIN_CAPTCHA_AFTER > vars.LOGIN_LOCKOUT_AFTER) {
+    throw new ConfigError(
+      "invalid configuration — LOGIN_CAPTCHA_AFTER must not exceed LOGIN_LOCKOUT_AFTER",
+    );
+  }
+  const encoder = new TextEncoder();
   return {
-    sessionKey: new TextEncoder().encode(vars.SESSION_KEY),
+    sessionKey: encoder.encode(vars.SESSION_KEY),
+    previousSessionKey: vars.SESSION_KEY_PREVIOUS
+      ? encoder.encode(vars.SESSION_KEY_PREVIOUS)
+      : null,
     widgetOrigins: vars.WIDGET_ORIGINS,
     consoleOrigins: vars.CONSOLE_ORIGINS,
     sessionIdleMs: vars.SESSION_IDLE_MINUTES * 60_000,
@@ -96,5 +160,18 @@ export function parseConfig(env: Record<string, unknown>): Config {
     offerTimeoutMs: vars.OFFER_TIMEOUT_SECONDS * 1000,
     agentMaxChats: vars.AGENT_MAX_CHATS,
     passwordPolicy,
+    login: {
+      captchaAfter: vars.LOGIN_CAPTCHA_AFTER,
+      lockoutAfter: vars.LOGIN_LOCKOUT_AFTER,
+      lockoutMs: vars.LOGIN_LOCKOUT_MINUTES * 60_000,
+    },
+    passwords: {
+      maxAgeMs: vars.PASSWORD_MAX_AGE_DAYS * 86_400_000,
+      minAgeMs: vars.PASSWORD_MIN_AGE_HOURS * 3_600_000,
+      history: vars.PASSWORD_HISTORY,
+      resetsPerDay: vars.PASSWORD_RESETS_PER_DAY,
+    },
+    captcha: captchaConfig(vars),
+    accountInactiveMs: vars.ACCOUNT_INACTIVE_DAYS * 86_400_000,
   };
 }

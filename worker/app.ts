@@ -13,6 +13,8 @@ import { securityHeaders } from "./middleware/security-headers.ts";
 import { agentRoutes } from "./routes/agent.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { passwordRoutes } from "./routes/password.ts";
+import { sessionRoutes } from "./routes/sessions.ts";
 import { visitorRoutes } from "./routes/visitor.ts";
 
 /** Creates the application. */
@@ -53,7 +55,7 @@ export function createApp(): Hono<AppEnv> {
   const consoleCors = cors({
     origin: (origin, c: Context<AppEnv>) =>
       c.var.config.consoleOrigins.includes(origin) ? origin : null,
-    allowMethods: ["GET", "POST"],
+    allowMethods: ["GET", "POST", "DELETE"],
     allowHeaders: ["content-type"],
     credentials: true,
     maxAge: 600,
@@ -62,6 +64,8 @@ export function createApp(): Hono<AppEnv> {
   app.use("/api/agent/*", consoleCors);
 
   app.route("/healthz", healthRoutes);
+  app.route("/api/auth/password", passwordRoutes);
+  app.route("/api/auth/sessions", sessionRoutes);
   app.route("/api/auth", authRoutes);
   app.route("/api/visitor", visitorRoutes);
   app.route("/api/agent", agentRoutes);

@@ -19,4 +19,23 @@ export interface Env {
   VISITOR_TOKEN_HOURS?: string;
   OFFER_TIMEOUT_SECONDS?: string;
   AGENT_MAX_CHATS?: string;
+  /** Secret: the earlier SESSION_KEY, accepted for verification during a rotation. */
+  SESSION_KEY_PREVIOUS?: string;
+  /** Secret: HMAC key of ALTCHA challenges (≥ 32 bytes). */
+  CAPTCHA_KEY?: string;
+  /** Secret: Turnstile's secret key (CAPTCHA_PROVIDER=turnstile). */
+  TURNSTILE_SECRET?: string;
+  TURNSTILE_SITE_KEY?: string;
+  CAPTCHA_PROVIDER?: string;
+  LOGIN_CAPTCHA_AFTER?: string;
+  LOGIN_LOCKOUT_AFTER?: string;
+  LOGIN_LOCKOUT_MINUTES?: string;
+  PASSWORD_MIN_LENGTH?: string;
+  PASSWORD_MAX_LENGTH?: string;
+  PASSWORD_CHARACTER_CLASSES?: string;
+  PASSWORD_MAX_AGE_DAYS?: string;
+  PASSWORD_MIN_AGE_HOURS?: string;
+  PASSWORD_HISTORY?: string;
+  PASSWORD_RESETS_PER_DAY?: string;
+  ACCOUNT_INACTIVE_DAYS?: string;
 }

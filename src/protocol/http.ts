@@ -51,9 +51,20 @@ export const loginRequest = z
   .object({
     email: z.string().trim().min(1).max(254),
     password: z.string().min(1).max(1024),
+    /** A CAPTCHA solution, required after repeated failures (`captcha_required`). */
+    captcha: z.string().min(1).max(8192).optional(),
   })
   .strict();
 export type LoginRequest = z.infer<typeof loginRequest>;
+
+/** `POST /api/auth/password`. */
+export const changePasswordRequest = z
+  .object({
+    currentPassword: z.string().min(1).max(1024),
+    newPassword: z.string().min(1).max(1024),
+  })
+  .strict();
+export type ChangePasswordRequest = z.infer<typeof changePasswordRequest>;
 
 export type AgentRole = "administrator" | "supervisor" | "agent";
 
@@ -69,6 +80,8 @@ export interface AgentProfile {
 /** `POST /api/auth/login` (200) and `GET /api/auth/me` (200) response body. */
 export interface AgentSessionResponse {
   agent: AgentProfile;
+  /** True when the agent may only change the password (every other route answers 403). */
+  passwordExpired: boolean;
 }
 
 /** Every HTTP error body. */

@@ -3,8 +3,12 @@ import type { AgentProfile, AgentRole } from "../protocol/http.ts";
 
 export interface AgentRecord extends AgentProfile {
   passwordHash: string;
+  passwordChangedAt: number;
+  /** Set for passwords an administrator chose or reset: the agent must change it. */
+  mustChangePassword: boolean;
   maxChats: number | null;
   disabledAt: number | null;
+  lastLoginAt: number | null;
 }
 
 interface AgentRow {
@@ -13,13 +17,17 @@ interface AgentRow {
   name: string;
   role: AgentRole;
   password_hash: string;
+  password_changed_at: number;
+  must_change_password: number;
   max_chats: number | null;
   disabled_at: number | null;
+  last_login_at: number | null;
   departments: string | null;
 }
 
 const SELECT_AGENT = `
-  SELECT a.id, a.email, a.name, a.role, a.password_hash, a.max_chats, a.disabled_at,
+  SELECT a.id, a.email, a.name, a.role, a.password_hash, a.password_changed_at,
+         a.must_change_password, a.max_chats, a.disabled_at, a.last_login_at,
          (SELECT group_concat(department_id) FROM agent_departments WHERE agent_id = a.id) AS departments
   FROM agents a`;
 
@@ -30,8 +38,11 @@ function toRecord(row: AgentRow): AgentRecord {
     name: row.name,
     role: row.role,
     passwordHash: row.password_hash,
+    passwordChangedAt: row.password_changed_at,
+    mustChangePassword: row.must_change_password === 1,
     maxChats: row.max_chats,
     disabledAt: row.disabled_at,
+    lastLoginAt: row.last_login_at,
     // An agent without a department belongs to the default one.
     departments: row.departments ? row.departments.split(",").sort() : ["general"],
   };
@@ -64,4 +75,14 @@ export function toProfile(agent: AgentRecord): AgentProfile {
 export async function departmentExists(db: D1Database, id: string): Promise<boolean> {
   const row = await db.prepare("SELECT 1 AS found FROM departments WHERE id = ?1").bind(id).first();
   return row !== null;
+}
+
+/** Records a successful login (drives the inactive-account rule). */
+export async function recordLogin(db: D1Database, id: string, now: number): Promise<void> {
+  await db.prepare("UPDATE agents SET last_login_at = ?2 WHERE id = ?1").bind(id, now).run();
+}
+
+/** True when the agent must change the password before doing anything else. */
+export function passwordExpired(agent: AgentRecord, maxAgeMs: number, now: number): boolean {
+  return agent.mustChangePassword || (maxAgeMs > 0 && now - agent.passwordChangedAt > maxAgeMs);
 }

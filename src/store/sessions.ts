@@ -86,3 +86,72 @@ export async function revokeSession(db: D1Database, id: string, now: number): Pr
     .bind(id, now)
     .run();
 }
+
+/** Revokes every live session of an agent, except `keep` (e.g. the one changing the password). */
+export async function revokeAgentSessions(
+  db: D1Database,
+  agentId: string,
+  now: number,
+  keep: string | null = null,
+): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE sessions SET revoked_at = ?2
+       WHERE agent_id = ?1 AND revoked_at IS NULL AND id IS NOT ?3`,
+    )
+    .bind(agentId, now, keep)
+    .run();
+}
+
+export interface SessionListing {
+  id: string;
+  createdAt: number;
+  lastSeenAt: number;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** An agent's live sessions (not revoked, within both timeouts), newest first. */
+export async function listLiveSessions(
+  db: D1Database,
+  agentId: string,
+  now: number,
+  limits: SessionLimits,
+): Promise<SessionListing[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, created_at AS createdAt, last_seen_at AS lastSeenAt, ip, user_agent AS userAgent
+       FROM sessions
+       WHERE agent_id = ?1 AND revoked_at IS NULL AND last_seen_at >= ?2 AND created_at >= ?3
+       ORDER BY last_seen_at DESC`,
+    )
+    .bind(agentId, now - limits.idleMs, now - limits.absoluteMs)
+    .all<SessionListing>();
+  return results;
+}
+
+/** Of `ids`, the sessions still valid now (unrevoked, within limits, agent enabled). */
+export async function validSessionIds(
+  db: D1Database,
+  ids: string[],
+  now: number,
+  limits: SessionLimits,
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const valid = new Set<string>();
+  // D1 allows 100 bound parameters per statement.
+  for (let start = 0; start < ids.length; start += 90) {
+    const chunk = ids.slice(start, start + 90);
+    const { results } = await db
+      .prepare(
+        `SELECT s.id FROM sessions s JOIN agents a ON a.id = s.agent_id
+         WHERE s.id IN (${chunk.map(() => "?").join(", ")})
+           AND s.revoked_at IS NULL AND a.disabled_at IS NULL
+           AND s.last_seen_at >= ? AND s.created_at >= ?`,
+      )
+      .bind(...chunk, now - limits.idleMs, now - limits.absoluteMs)
+      .all<{ id: string }>();
+    for (const row of results) valid.add(row.id);
+  }
+  return valid;
+}

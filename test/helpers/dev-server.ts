@@ -88,6 +88,8 @@ export async function startDevServer(): Promise<DevServer> {
       persistTo,
       "--var",
       `SESSION_KEY:${Buffer.from(key).toString("base64")}`,
+      "--var",
+      `CAPTCHA_KEY:${Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64")}`,
       "--show-interactive-dev-session=false",
       "--inspector-port",
       String(await freePort()),

@@ -120,6 +120,7 @@ describe("sessions", () => {
         role: "supervisor",
         departments: ["general"],
       },
+      passwordExpired: false,
     });
     const anonymous = await SELF.fetch(`${ORIGIN}/api/auth/me`);
     expect(anonymous.status).toBe(401);

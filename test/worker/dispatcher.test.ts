@@ -63,7 +63,8 @@ describe("routing", () => {
         "UPDATE queue SET offer_expires_at = 1 WHERE chat_id = ?",
         chat.chatId,
       );
-      await state.storage.setAlarm(Date.now() + 60_000);
+      // Time passes: the offer and its due item are now in the past.
+      state.storage.sql.exec("UPDATE due_items SET at = 1 WHERE item = 'offers'");
     });
     expect(await runDurableObjectAlarm(dispatcher())).toBe(true);
     expect(await first.console.nextOfType("offer_withdrawn")).toMatchObject({

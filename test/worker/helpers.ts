@@ -23,9 +23,9 @@ export async function seedAgent(
   const hash = hashPassword(await getArgon2(), PASSWORD);
   await env.DB.prepare(
     `INSERT INTO agents (id, email, name, role, password_hash, password_changed_at, max_chats, created_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, 0)`,
+     VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?7)`,
   )
-    .bind(id, email, name, options.role ?? "agent", hash, options.maxChats ?? null)
+    .bind(id, email, name, options.role ?? "agent", hash, options.maxChats ?? null, Date.now())
     .run();
   for (const department of options.departments ?? []) {
     await env.DB.prepare(

@@ -15,6 +15,7 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             SESSION_KEY: "worker-tests-session-key-0123456789abcdef",
+            CAPTCHA_KEY: "worker-tests-captcha-key-0123456789abcdef",
             OFFER_TIMEOUT_SECONDS: "30",
             WIDGET_ORIGINS: "https://shop.example",
             CONSOLE_ORIGINS: "https://console.example",

@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { verifySessionToken } from "../../src/security/tokens.ts";
-import { findAgentById } from "../../src/store/agents.ts";
+import { findAgentById, passwordExpired } from "../../src/store/agents.ts";
 import { findSession, touchSession } from "../../src/store/sessions.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -18,10 +18,18 @@ export const SESSION_COOKIE = "parley_session";
 /** Writes to `last_seen_at` at most this often, so busy agents don't write on every call. */
 const TOUCH_INTERVAL_MS = 60_000;
 
-/** Sets `c.var.agent` and `c.var.session`, or answers 401 `unauthenticated`. */
-export const requireAgent = () =>
+/**
+ * Sets `c.var.agent` and `c.var.session`, or answers 401 `unauthenticated`. An agent whose
+ * password has expired (or was set by an administrator) gets 403 `password_expired` from
+ * every route except those that let them change it (`allowExpiredPassword`).
+ */
+export const requireAgent = (options: { allowExpiredPassword?: boolean } = {}) =>
   createMiddleware<AppEnv>(async (c, next) => {
     await authenticate(c);
+    const maxAgeMs = c.var.config.passwords.maxAgeMs;
+    if (!options.allowExpiredPassword && passwordExpired(c.var.agent, maxAgeMs, Date.now())) {
+      throw new ApiError(403, "password_expired", "Change your password to continue.");
+    }
     await next();
   });
 

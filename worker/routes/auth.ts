@@ -1,18 +1,34 @@
 /**
- * Agent authentication: login, logout, me. Login failures never reveal whether the account
- * exists: same error, same work (an unknown email still costs one argon2id verify).
+ * Agent authentication: login (with CAPTCHA after repeated failures and lockout), logout,
+ * me. Login failures never reveal whether the account exists: counters are keyed by the
+ * email as typed, the same error answers an unknown account and a wrong password, and an
+ * unknown account still costs one argon2id verify.
  */
+import type { Context } from "hono";
 import { Hono } from "hono";
 import { setCookie } from "hono/cookie";
 import { loginRequest } from "../../src/protocol/http.ts";
 import { getArgon2 } from "../../src/security/argon2-workerd.ts";
 import { verifyPassword } from "../../src/security/password-hash.ts";
 import { randomId, signSessionToken } from "../../src/security/tokens.ts";
-import { findAgentByEmail, toProfile } from "../../src/store/agents.ts";
+import {
+  type AgentRecord,
+  findAgentByEmail,
+  passwordExpired,
+  recordLogin,
+  toProfile,
+} from "../../src/store/agents.ts";
 import { appendAudit } from "../../src/store/audit.ts";
-import { createSession, revokeSession } from "../../src/store/sessions.ts";
+import {
+  clearFailures,
+  type FailureState,
+  readFailures,
+  recordFailure,
+} from "../../src/store/login-failures.ts";
+import { createSession, revokeAgentSessions, revokeSession } from "../../src/store/sessions.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
+import { captchaChallenge, verifyLoginCaptcha } from "../captcha-gate.ts";
 import { clientInfo } from "../client-info.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { requireAgent, SESSION_COOKIE } from "../middleware/session-auth.ts";
@@ -27,44 +43,87 @@ export const authRoutes = new Hono<AppEnv>();
 const DUMMY_HASH =
   "$argon2id$v=19$m=19456,t=2,p=1$FcgoNEqrzIOx5sUdgCOU7w$aydRBfKlb/JEYufZO2J7Qpa4MNypnpvCIx69cuw0oJg";
 
+const COOKIE_OPTIONS = {
+  path: "/",
+  secure: true,
+  httpOnly: true,
+  sameSite: "Strict",
+  prefix: "host",
+} as const;
+
+authRoutes.get("/captcha", async (c) => c.json(await captchaChallenge(c)));
+
 authRoutes.post("/login", async (c) => {
   assertOrigin(c, c.var.config.consoleOrigins);
-  const { email, password } = await readJson(c, loginRequest);
-  const argon2 = await getArgon2();
+  const { email, password, captcha } = await readJson(c, loginRequest);
+  const { login } = c.var.config;
+  const db = c.env.DB;
   const who = clientInfo(c);
   const now = Date.now();
-  const agent = await findAgentByEmail(c.env.DB, email);
-  const valid = verifyPassword(argon2, agent?.passwordHash ?? DUMMY_HASH, password);
-  if (!agent || !valid || agent.disabledAt !== null) {
-    await appendAudit(c.env.DB, {
-      actorType: "anonymous",
+  const accountKey = email.trim().toLowerCase();
+  const ipKey = who.ip ?? "unknown";
+  const audit = (outcome: "success" | "failure", agent: AgentRecord | null, reason?: string) =>
+    appendAudit(db, {
+      actorType: outcome === "success" ? "agent" : "anonymous",
       actorId: agent?.id ?? null,
       action: "auth.login",
       target: agent?.id ?? null,
-      outcome: "failure",
+      outcome,
       ...who,
-      details: { reason: !agent ? "unknown_account" : !valid ? "wrong_password" : "disabled" },
+      ...(reason ? { details: { reason } } : {}),
       at: now,
     });
-    throw new ApiError(401, "invalid_credentials", "The email or password is incorrect.");
+
+  let account = await readFailures(db, "account", accountKey);
+  if (account.lockedUntil !== null && account.lockedUntil <= now) {
+    await clearFailures(db, "account", accountKey); // the lock has run out: start afresh
+    account = { failures: 0, lockedUntil: null };
   }
+  const agent = await findAgentByEmail(db, accountKey);
+  if (account.lockedUntil !== null) {
+    await audit("failure", agent, "locked");
+    throw lockedError(account.lockedUntil, now);
+  }
+  const ip = await readFailures(db, "ip", ipKey);
+  if (account.failures >= login.captchaAfter || ip.failures >= login.captchaAfter) {
+    if (!captcha) {
+      await audit("failure", agent, "captcha_missing");
+      throw new ApiError(401, "captcha_required", "Solve the CAPTCHA to continue.", {
+        captchaRequired: true,
+      });
+    }
+    if (!(await verifyLoginCaptcha(c, captcha))) {
+      await audit("failure", agent, "captcha_invalid");
+      throw new ApiError(401, "captcha_invalid", "The CAPTCHA was not solved; try again.", {
+        captchaRequired: true,
+      });
+    }
+  }
+
+  const argon2 = await getArgon2();
+  const valid = verifyPassword(argon2, agent?.passwordHash ?? DUMMY_HASH, password);
+  if (!agent || !valid || agent.disabledAt !== null) {
+    await audit(
+      "failure",
+      agent,
+      !agent ? "unknown_account" : !valid ? "wrong_password" : "disabled",
+    );
+    throw await failedLogin(c, accountKey, ipKey, agent, now);
+  }
+
+  await Promise.all([clearFailures(db, "account", accountKey), clearFailures(db, "ip", ipKey)]);
   // A fresh session id at every login (no fixation); the JWT only names the row.
   const sessionId = randomId();
-  await createSession(c.env.DB, { id: sessionId, agentId: agent.id, ...who, now });
+  await createSession(db, { id: sessionId, agentId: agent.id, ...who, now });
+  await recordLogin(db, agent.id, now);
   const token = await signSessionToken(
     { sub: agent.id, sid: sessionId },
     c.var.config.sessionKey,
     Math.ceil(c.var.config.sessionAbsoluteMs / 1000),
   );
   // Session-only cookie: no Expires / Max-Age.
-  setCookie(c, SESSION_COOKIE, token, {
-    path: "/",
-    secure: true,
-    httpOnly: true,
-    sameSite: "Strict",
-    prefix: "host",
-  });
-  await appendAudit(c.env.DB, {
+  setCookie(c, SESSION_COOKIE, token, COOKIE_OPTIONS);
+  await appendAudit(db, {
     actorType: "agent",
     actorId: agent.id,
     action: "auth.login",
@@ -74,10 +133,61 @@ authRoutes.post("/login", async (c) => {
     details: { session: sessionId },
     at: now,
   });
-  return c.json({ agent: toProfile(agent) });
+  const expired = passwordExpired(agent, c.var.config.passwords.maxAgeMs, now);
+  return c.json({ agent: toProfile(agent), passwordExpired: expired });
 });
 
-authRoutes.post("/logout", requireAgent(), async (c) => {
+/** Counts a failure for the account and the IP; locks the account at the threshold. */
+async function failedLogin(
+  c: Context<AppEnv>,
+  accountKey: string,
+  ipKey: string,
+  agent: AgentRecord | null,
+  now: number,
+): Promise<ApiError> {
+  const { login } = c.var.config;
+  const db = c.env.DB;
+  const [account, ip]: FailureState[] = await Promise.all([
+    recordFailure(db, "account", accountKey, now, {
+      after: login.lockoutAfter,
+      ms: login.lockoutMs,
+    }),
+    recordFailure(db, "ip", ipKey, now, null),
+  ]);
+  if (account?.lockedUntil) {
+    if (agent) {
+      // A locked account's open sessions end too (PCI DSS 8.3.4).
+      await revokeAgentSessions(db, agent.id, now);
+      await appendAudit(db, {
+        actorType: "system",
+        actorId: null,
+        action: "auth.lockout",
+        target: agent.id,
+        outcome: "success",
+        ...clientInfo(c),
+        details: { failures: account.failures, until: account.lockedUntil },
+        at: now,
+      });
+    }
+    return lockedError(account.lockedUntil, now);
+  }
+  const captchaRequired =
+    (account?.failures ?? 0) >= login.captchaAfter || (ip?.failures ?? 0) >= login.captchaAfter;
+  return new ApiError(401, "invalid_credentials", "The email or password is incorrect.", {
+    captchaRequired,
+  });
+}
+
+function lockedError(lockedUntil: number, now: number): ApiError {
+  return new ApiError(
+    401,
+    "account_locked",
+    `Too many failed attempts. Try again in ${Math.ceil((lockedUntil - now) / 60_000)} minutes.`,
+    { captchaRequired: true, retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) },
+  );
+}
+
+authRoutes.post("/logout", requireAgent({ allowExpiredPassword: true }), async (c) => {
   assertOrigin(c, c.var.config.consoleOrigins);
   const now = Date.now();
   await revokeSession(c.env.DB, c.var.session.id, now);
@@ -91,15 +201,13 @@ authRoutes.post("/logout", requireAgent(), async (c) => {
     details: { session: c.var.session.id },
     at: now,
   });
-  setCookie(c, SESSION_COOKIE, "", {
-    path: "/",
-    secure: true,
-    httpOnly: true,
-    sameSite: "Strict",
-    prefix: "host",
-    maxAge: 0,
-  });
+  setCookie(c, SESSION_COOKIE, "", { ...COOKIE_OPTIONS, maxAge: 0 });
   return c.json({ ok: true });
 });
 
-authRoutes.get("/me", requireAgent(), (c) => c.json({ agent: toProfile(c.var.agent) }));
+authRoutes.get("/me", requireAgent({ allowExpiredPassword: true }), (c) =>
+  c.json({
+    agent: toProfile(c.var.agent),
+    passwordExpired: passwordExpired(c.var.agent, c.var.config.passwords.maxAgeMs, Date.now()),
+  }),
+);

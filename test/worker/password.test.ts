@@ -218,3 +218,36 @@ describe("an agent's own sessions", () => {
     expect(still).toEqual({ revoked_at: null });
   });
 });
+
+describe("sockets of an ended session", () => {
+  it("are closed with 1008 within 5 seconds of logout (console and chat sockets)", async () => {
+    const { acceptedChat, agentChatSocket } = await import("./helpers.ts");
+    const chat = await acceptedChat();
+    const chatSocket = await agentChatSocket(chat.chatId, chat.cookie);
+    chatSocket.send({ type: "hello", lastSeq: 0 });
+    await chatSocket.nextOfType("ready");
+    const loggedOut = Date.now();
+    await SELF.fetch(`${ORIGIN}/api/auth/logout`, {
+      method: "POST",
+      headers: { cookie: chat.cookie, origin: ORIGIN },
+    });
+    const [consoleClosed, chatClosed] = await Promise.all([
+      chat.console.waitClosed(6_500),
+      chatSocket.waitClosed(6_500),
+    ]);
+    expect(consoleClosed.code).toBe(1008);
+    expect(chatClosed.code).toBe(1008);
+    expect(Date.now() - loggedOut).toBeLessThan(6_500);
+  });
+
+  it("are closed when the agent is disabled behind the Worker's back (admin CLI)", async () => {
+    const agent = await seedAgent();
+    const cookie = await login(agent.email);
+    const { agentOnline } = await import("./helpers.ts");
+    const console = await agentOnline(cookie);
+    await env.DB.prepare("UPDATE agents SET disabled_at = ?2 WHERE id = ?1")
+      .bind(agent.id, Date.now())
+      .run();
+    expect((await console.waitClosed(6_500)).code).toBe(1008);
+  });
+});

@@ -40,7 +40,7 @@ export interface Config {
     resetsPerDay: number;
   };
   captcha:
-    | { provider: "altcha"; key: Uint8Array }
+    | { provider: "altcha"; key: Uint8Array; maxCounter: number }
     | { provider: "turnstile"; secret: string; siteKey: string };
   accountInactiveMs: number;
 }
@@ -97,6 +97,7 @@ const schema = z.object({
   ACCOUNT_INACTIVE_DAYS: int(90, 1, 3650),
   CAPTCHA_PROVIDER: z.enum(["altcha", "turnstile"]).default("altcha"),
   CAPTCHA_KEY: z.string().optional(),
+  ALTCHA_MAX_COUNTER: int(4000, 10, 1_000_000),
   TURNSTILE_SECRET: z.string().optional(),
   TURNSTILE_SITE_KEY: z.string().optional(),
 });
@@ -119,7 +120,11 @@ function captchaConfig(vars: z.infer<typeof schema>): Config["captcha"] {
       "invalid configuration — CAPTCHA_KEY: at least 32 characters (the ALTCHA HMAC key)",
     );
   }
-  return { provider: "altcha", key: new TextEncoder().encode(vars.CAPTCHA_KEY) };
+  return {
+    provider: "altcha",
+    key: new TextEncoder().encode(vars.CAPTCHA_KEY),
+    maxCounter: vars.ALTCHA_MAX_COUNTER,
+  };
 }
 
 /** Reads the configuration from the Worker's environment; throws ConfigError when invalid. */

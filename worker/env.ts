@@ -27,6 +27,7 @@ export interface Env {
   TURNSTILE_SECRET?: string;
   TURNSTILE_SITE_KEY?: string;
   CAPTCHA_PROVIDER?: string;
+  ALTCHA_MAX_COUNTER?: string;
   LOGIN_CAPTCHA_AFTER?: string;
   LOGIN_LOCKOUT_AFTER?: string;
   LOGIN_LOCKOUT_MINUTES?: string;

@@ -16,6 +16,8 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             SESSION_KEY: "worker-tests-session-key-0123456789abcdef",
             CAPTCHA_KEY: "worker-tests-captcha-key-0123456789abcdef",
+            // Cheap proof of work, so tests that solve many CAPTCHAs stay fast.
+            ALTCHA_MAX_COUNTER: "20",
             OFFER_TIMEOUT_SECONDS: "30",
             WIDGET_ORIGINS: "https://shop.example",
             CONSOLE_ORIGINS: "https://console.example",

@@ -22,8 +22,11 @@ export interface Config {
   offerTimeoutMs: number;
   agentMaxChats: number;
   passwordPolicy: PasswordPolicy;
-  /** Earlier session key, still accepted for verification during a key rotation. */
-  previousSessionKey: Uint8Array | null;
+  /**
+   * The keys tokens are verified with: SESSION_KEY, then SESSION_KEY_PREVIOUS during a
+   * rotation (its tokens stay valid until they expire).
+   */
+  verificationKeys: Uint8Array[];
   login: {
     /** Consecutive failures (per account or per IP) after which a CAPTCHA is required. */
     captchaAfter: number;
@@ -154,9 +157,10 @@ export function parseConfig(env: Record<string, unknown>): Config {
   const encoder = new TextEncoder();
   return {
     sessionKey: encoder.encode(vars.SESSION_KEY),
-    previousSessionKey: vars.SESSION_KEY_PREVIOUS
-      ? encoder.encode(vars.SESSION_KEY_PREVIOUS)
-      : null,
+    verificationKeys: [
+      encoder.encode(vars.SESSION_KEY),
+      ...(vars.SESSION_KEY_PREVIOUS ? [encoder.encode(vars.SESSION_KEY_PREVIOUS)] : []),
+    ],
     widgetOrigins: vars.WIDGET_ORIGINS,
     consoleOrigins: vars.CONSOLE_ORIGINS,
     sessionIdleMs: vars.SESSION_IDLE_MINUTES * 60_000,

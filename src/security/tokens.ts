@@ -1,9 +1,12 @@
 /**
  * JWTs for agent sessions and visitor chats (jose, HS256 only). Verification pins the
- * algorithm, issuer and audience and requires `exp`, so `alg: none`, a token for the other
- * audience or an expired token never passes.
+ * algorithm, issuer and audience and requires `exp` (and honours `nbf`), so `alg: none`, a
+ * token for the other audience or an expired token never passes.
+ *
+ * Key rotation: every token names its key (`kid`, derived from the key itself); verifiers
+ * accept the current key and, during a rotation, the previous one, until its tokens expire.
  */
-import { errors, jwtVerify, SignJWT } from "jose";
+import { errors, type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
 
 const ISSUER = "parley";
 const ALGORITHMS = ["HS256"];
@@ -24,6 +27,15 @@ export interface SessionClaims {
   sid: string;
 }
 
+/** A key's id: the first 12 hex digits of its SHA-256 (names the key, reveals nothing). */
+export async function keyId(key: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", key));
+  return [...digest.slice(0, 6)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** The keys a token may be verified with: the current one first, then older ones. */
+export type VerificationKeys = Uint8Array | readonly Uint8Array[];
+
 async function sign(
   claims: Record<string, string>,
   audience: string,
@@ -31,7 +43,7 @@ async function sign(
   lifetimeSeconds: number,
 ): Promise<string> {
   return new SignJWT(claims)
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT", kid: await keyId(key) })
     .setIssuer(ISSUER)
     .setAudience(audience)
     .setIssuedAt()
@@ -43,10 +55,16 @@ async function sign(
 async function verify(
   token: string,
   audience: string,
-  key: Uint8Array,
+  keys: VerificationKeys,
 ): Promise<Record<string, unknown> | null> {
+  const candidates = keys instanceof Uint8Array ? [keys] : keys;
+  const byId = new Map<string, Uint8Array>();
+  for (const key of candidates) byId.set(await keyId(key), key);
+  // A token without kid (or with an unknown one) gets the current key only.
+  const pick = (header: JWTHeaderParameters) =>
+    (header.kid ? byId.get(header.kid) : undefined) ?? candidates[0] ?? new Uint8Array();
   try {
-    const { payload } = await jwtVerify(token, key, {
+    const { payload } = await jwtVerify(token, pick, {
       algorithms: ALGORITHMS,
       issuer: ISSUER,
       audience,
@@ -72,9 +90,9 @@ export function signVisitorToken(
 /** Verifies a visitor chat token; null when invalid for any reason. */
 export async function verifyVisitorToken(
   token: string,
-  key: Uint8Array,
+  keys: VerificationKeys,
 ): Promise<VisitorClaims | null> {
-  const payload = await verify(token, "visitor", key);
+  const payload = await verify(token, "visitor", keys);
   if (typeof payload?.sub !== "string" || typeof payload.chat !== "string") return null;
   return { sub: payload.sub, chat: payload.chat };
 }
@@ -91,9 +109,9 @@ export function signSessionToken(
 /** Verifies an agent session token; null when invalid for any reason. */
 export async function verifySessionToken(
   token: string,
-  key: Uint8Array,
+  keys: VerificationKeys,
 ): Promise<SessionClaims | null> {
-  const payload = await verify(token, "agent", key);
+  const payload = await verify(token, "agent", keys);
   if (typeof payload?.sub !== "string" || typeof payload.sid !== "string") return null;
   return { sub: payload.sub, sid: payload.sid };
 }

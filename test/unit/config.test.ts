@@ -30,7 +30,7 @@ describe("parseConfig", () => {
     });
     expect(config.captcha.provider).toBe("altcha");
     expect(config.accountInactiveMs).toBe(90 * 86_400_000);
-    expect(config.previousSessionKey).toBeNull();
+    expect(config.verificationKeys).toEqual([new TextEncoder().encode(KEY)]);
   });
 
   it("configures Turnstile when asked", () => {

@@ -161,3 +161,19 @@ describe("CORS", () => {
     expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
+
+describe("session key rotation", () => {
+  it("keeps sessions signed with SESSION_KEY_PREVIOUS valid, and only while it is set", async () => {
+    const agent = await seedAgent();
+    const cookie = await login(agent.email);
+    const rotated = { ...env, SESSION_KEY: "a-brand-new-session-key-0123456789abcdef" };
+    const me = (vars: typeof env) =>
+      createApp().fetch(
+        new Request(`${ORIGIN}/api/auth/me`, { headers: { cookie } }),
+        vars,
+        createExecutionContext(),
+      );
+    expect((await me({ ...rotated, SESSION_KEY_PREVIOUS: env.SESSION_KEY })).status).toBe(200);
+    expect((await me(rotated)).status).toBe(401);
+  });
+});

@@ -38,7 +38,7 @@ async function authenticate(c: Context<AppEnv>): Promise<void> {
   const token = getCookie(c, SESSION_COOKIE, "host");
   if (!token) throw denied;
   const config = c.get("config");
-  const claims = await verifySessionToken(token, config.sessionKey);
+  const claims = await verifySessionToken(token, config.verificationKeys);
   if (!claims) throw denied;
   const session = await findSession(c.env.DB, claims.sid);
   const now = Date.now();

@@ -118,7 +118,7 @@ visitorRoutes.get("/chats/:id/ws", async (c) => {
   }
   const claims = await verifyVisitorToken(
     bearer.slice(BEARER_PREFIX.length),
-    c.var.config.sessionKey,
+    c.var.config.verificationKeys,
   );
   if (!claims || claims.chat !== chatId) {
     throw new ApiError(

@@ -1,7 +1,16 @@
-/** Worker entry: the Hono app, and the Durable Object classes wrangler binds. */
+/** Worker entry: the Hono app, the cron handler, and the Durable Object classes wrangler binds. */
 import { createApp } from "./app.ts";
+import type { Env } from "./env.ts";
+import { runScheduled } from "./scheduled.ts";
 
 export { ChatSession } from "../durable-objects/chat-session.ts";
 export { Dispatcher } from "../durable-objects/dispatcher.ts";
 
-export default createApp();
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  scheduled(_controller, env, ctx) {
+    ctx.waitUntil(runScheduled(env));
+  },
+} satisfies ExportedHandler<Env>;

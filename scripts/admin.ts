@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { issuePasswordReset, unlockAgent } from "./lib/account-recovery.ts";
 import {
   type AgentSummary,
   createAgent,
@@ -16,7 +17,7 @@ import {
 } from "./lib/agents.ts";
 import { CliError, runMain } from "./lib/cli.ts";
 import type { D1Target } from "./lib/d1.ts";
-import { loadPasswordPolicy } from "./lib/deployment-policy.ts";
+import { loadDeploymentVars, loadPasswordPolicy } from "./lib/deployment-policy.ts";
 import { readPassword } from "./lib/read-password.ts";
 
 const HELP = `Parley admin CLI
@@ -31,6 +32,12 @@ Commands:
                  an argument.
   disable-agent  --email E
                  Disables the agent and revokes its open sessions.
+  unlock-agent   --email E
+                 Clears the account's lockout (failed-login counter).
+  reset-password --email E [--url https://chat.example.com]
+                 Prints a one-time link (30 minutes, single use) with which the agent
+                 chooses a new password; ends all their sessions when used. At most
+                 PASSWORD_RESETS_PER_DAY per agent per 24 hours.
   list-agents    [--json]
                  Lists agents: email, name, role, departments, disabled.
 
@@ -55,6 +62,7 @@ const OPTIONS = {
   remote: { type: "boolean" },
   "persist-to": { type: "string" },
   json: { type: "boolean" },
+  url: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -62,6 +70,8 @@ const OPTIONS = {
 const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   "create-agent": ["email", "name", "role", "department"],
   "disable-agent": ["email"],
+  "unlock-agent": ["email"],
+  "reset-password": ["email", "url"],
   "list-agents": ["json"],
 };
 const COMMON_OPTIONS = ["local", "remote", "persist-to", "help"];
@@ -112,6 +122,28 @@ async function main(): Promise<number> {
       console.log(
         `Created ${agent.role} ${agent.email} (${agent.name}), id ${agent.id}, ` +
           `departments: ${agent.departments.join(", ")}.`,
+      );
+      return 0;
+    }
+    case "unlock-agent": {
+      const email = required(values.email, "--email");
+      await unlockAgent(target, email);
+      console.log(`Unlocked ${email.trim()}: failed-login counter cleared.`);
+      return 0;
+    }
+    case "reset-password": {
+      const email = required(values.email, "--email");
+      const vars = await loadDeploymentVars(target);
+      const perDay = Number(vars.PASSWORD_RESETS_PER_DAY ?? 3);
+      if (!Number.isInteger(perDay) || perDay < 1) {
+        throw new CliError("invalid PASSWORD_RESETS_PER_DAY in the deployment's vars");
+      }
+      const { token, expiresAt } = await issuePasswordReset(target, email, perDay);
+      const base = (values.url ?? "http://127.0.0.1:8787").replace(/\/+$/, "");
+      // Shown once, on this screen only: give it to the agent over a trusted channel.
+      console.log(
+        `One-time reset link for ${email.trim()} (valid until ${new Date(expiresAt).toISOString()}):\n` +
+          `${base}/console/#reset=${token}`,
       );
       return 0;
     }

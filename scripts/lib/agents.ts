@@ -2,7 +2,6 @@
  * Agent administration over D1, shared by `npm run admin` and `npm start` (the demo seed), so
  * both create agents through one validated, audited code path.
  */
-import { userInfo } from "node:os";
 import initArgon2 from "@phi-ag/argon2/node";
 import { z } from "zod";
 import type { AgentRole } from "../../src/protocol/http.ts";
@@ -12,6 +11,7 @@ import {
   describePasswordProblems,
   type PasswordPolicy,
 } from "../../src/security/password-policy.ts";
+import { auditInsert } from "./audit.ts";
 import { CliError } from "./cli.ts";
 import { D1Error, type D1Target, d1Execute, type Row, sqlValue } from "./d1.ts";
 
@@ -191,24 +191,4 @@ export async function disableAgent(target: D1Target, email: string): Promise<Dis
     auditInsert(now, "agent.disable", id, { email: email.trim(), ...result }),
   ]);
   return result;
-}
-
-/**
- * An audit row for a CLI action. `prev_hash`/`hash` stay NULL: the hash chain is written by the
- * Worker's serialized audit writer, which a CLI cannot join.
- */
-function auditInsert(at: number, action: string, target: string, details: object): string {
-  const operator = { ...details, via: "admin-cli", osUser: safeUserName() };
-  return `INSERT INTO audit_log (at, actor_type, actor_id, action, target, outcome, ip, user_agent,
-      details)
-    VALUES (${at}, 'cli', NULL, ${sqlValue(action)}, ${sqlValue(target)}, 'success', NULL,
-      'parley-admin', ${sqlValue(JSON.stringify(operator))})`;
-}
-
-function safeUserName(): string | null {
-  try {
-    return userInfo().username;
-  } catch {
-    return null; // no passwd entry for this uid (some containers)
-  }
 }

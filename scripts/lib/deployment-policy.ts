@@ -14,13 +14,19 @@ import { CliError } from "./cli.ts";
 import type { D1Target } from "./d1.ts";
 import { PROJECT_ROOT } from "./wrangler.ts";
 
-/** Reads and validates the deployment's password policy; an invalid one is a CliError. */
-export async function loadPasswordPolicy(target: D1Target): Promise<PasswordPolicy> {
-  // Imported on demand: wrangler's API is large, and only commands that check passwords need it.
+/** The deployment's `[vars]` (plus `.dev.vars` for the local database), as wrangler reads them. */
+export async function loadDeploymentVars(target: D1Target): Promise<Record<string, unknown>> {
+  // Imported on demand: wrangler's API is large, and only some commands need it.
   const { unstable_readConfig } = await import("wrangler");
   const config = unstable_readConfig({ config: join(PROJECT_ROOT, "wrangler.toml") });
   const vars: Record<string, unknown> = { ...config.vars };
   if (!target.remote) Object.assign(vars, await readDevVars());
+  return vars;
+}
+
+/** Reads and validates the deployment's password policy; an invalid one is a CliError. */
+export async function loadPasswordPolicy(target: D1Target): Promise<PasswordPolicy> {
+  const vars = await loadDeploymentVars(target);
   try {
     return parsePasswordPolicy(vars);
   } catch (error) {

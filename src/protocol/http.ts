@@ -66,6 +66,15 @@ export const changePasswordRequest = z
   .strict();
 export type ChangePasswordRequest = z.infer<typeof changePasswordRequest>;
 
+/** `POST /api/auth/password/reset` — with a one-time token from a reset or set-password link. */
+export const resetPasswordRequest = z
+  .object({
+    token: z.string().min(20).max(128),
+    newPassword: z.string().min(1).max(1024),
+  })
+  .strict();
+export type ResetPasswordRequest = z.infer<typeof resetPasswordRequest>;
+
 export type AgentRole = "administrator" | "supervisor" | "agent";
 
 /** `GET /api/auth/me` and the login response. */

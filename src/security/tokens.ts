@@ -29,7 +29,7 @@ export interface SessionClaims {
 
 /** A key's id: the first 12 hex digits of its SHA-256 (names the key, reveals nothing). */
 export async function keyId(key: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", key));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(key)));
   return [...digest.slice(0, 6)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
@@ -118,7 +118,23 @@ export async function verifySessionToken(
 
 /** A random identifier with 128 bits of entropy, base64url-encoded. */
 export function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return base64url(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+/** A one-time secret token (256 bits, base64url) for password reset or set-password links. */
+export function randomToken(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** How one-time tokens are stored: SHA-256, hex. A fast hash suffices for 256 random bits. */
+export async function hashToken(token: string): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)),
+  );
+  return [...digest].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+function base64url(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");

@@ -52,3 +52,24 @@ export async function setPassword(
       .bind(agentId, Math.max(keep, 0)),
   ]);
 }
+
+/**
+ * Spends a one-time token: marks it used and returns its agent, or null when it is
+ * unknown, already used or expired. The UPDATE is the check, so two concurrent uses of
+ * the same token cannot both succeed.
+ */
+export async function spendPasswordToken(
+  db: D1Database,
+  tokenHash: string,
+  now: number,
+): Promise<{ agentId: string; purpose: "reset" | "set" } | null> {
+  const row = await db
+    .prepare(
+      `UPDATE password_tokens SET used_at = ?2
+       WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2
+       RETURNING agent_id AS agentId, purpose`,
+    )
+    .bind(tokenHash, now)
+    .first<{ agentId: string; purpose: "reset" | "set" }>();
+  return row ?? null;
+}

@@ -1,0 +1,64 @@
+/**
+ * Account recovery from the admin CLI: unlock a locked account, and issue a one-time
+ * password reset token (PCI DSS 8.3.5: the agent, not the administrator, chooses the new
+ * password). Only a SHA-256 of the token is stored; the token itself is shown once.
+ */
+import { hashToken, randomToken } from "../../src/security/tokens.ts";
+import { auditInsert } from "./audit.ts";
+import { CliError } from "./cli.ts";
+import { type D1Target, d1Execute, sqlValue } from "./d1.ts";
+
+/** How long a reset token stays valid. */
+export const RESET_TOKEN_MINUTES = 30;
+
+async function findAgentId(target: D1Target, email: string): Promise<string> {
+  const [rows = []] = await d1Execute(target, [
+    `SELECT id FROM agents WHERE email = ${sqlValue(email.trim())}`,
+  ]);
+  const id = rows[0]?.id;
+  if (typeof id !== "string") throw new CliError(`no agent with email ${email.trim()}`);
+  return id;
+}
+
+/** Clears the account's failure counter and lock. Returns the agent id. */
+export async function unlockAgent(target: D1Target, email: string): Promise<string> {
+  const id = await findAgentId(target, email);
+  const now = Date.now();
+  await d1Execute(target, [
+    `DELETE FROM login_failures WHERE kind = 'account' AND key = ${sqlValue(email.trim().toLowerCase())}`,
+    auditInsert(now, "agent.unlock", id, { email: email.trim() }),
+  ]);
+  return id;
+}
+
+/**
+ * Issues a reset token valid for RESET_TOKEN_MINUTES, unless `resetsPerDay` were already
+ * issued for the agent in the last 24 hours. Returns the token (never stored or logged).
+ */
+export async function issuePasswordReset(
+  target: D1Target,
+  email: string,
+  resetsPerDay: number,
+): Promise<{ agentId: string; token: string; expiresAt: number }> {
+  const id = await findAgentId(target, email);
+  const now = Date.now();
+  const [recent = []] = await d1Execute(target, [
+    `SELECT count(*) AS n FROM password_tokens
+     WHERE agent_id = ${sqlValue(id)} AND created_at > ${now - 86_400_000}`,
+  ]);
+  if (Number(recent[0]?.n ?? 0) >= resetsPerDay) {
+    throw new CliError(
+      `${resetsPerDay} password resets were already issued for ${email.trim()} in the last 24 hours (PASSWORD_RESETS_PER_DAY)`,
+    );
+  }
+  const token = randomToken();
+  const expiresAt = now + RESET_TOKEN_MINUTES * 60_000;
+  await d1Execute(target, [
+    // Earlier unused tokens of the agent stop working: only the newest link is valid.
+    `UPDATE password_tokens SET used_at = ${now} WHERE agent_id = ${sqlValue(id)} AND used_at IS NULL`,
+    `INSERT INTO password_tokens (token_hash, agent_id, purpose, created_at, expires_at)
+     VALUES (${sqlValue(await hashToken(token))}, ${sqlValue(id)}, 'reset', ${now}, ${expiresAt})`,
+    auditInsert(now, "auth.password_reset_issue", id, { email: email.trim(), expiresAt }),
+  ]);
+  return { agentId: id, token, expiresAt };
+}

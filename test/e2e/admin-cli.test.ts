@@ -247,4 +247,63 @@ describe("admin CLI", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("no agent with email nobody@example.com");
   });
+
+  it("issues one-time reset links, at most PASSWORD_RESETS_PER_DAY a day, storing only a hash", async () => {
+    const email = "reset.me@example.com";
+    const made = await admin(
+      ["create-agent", "--email", email, "--name", "Reset Me", "--role", "agent"],
+      `${uniquePassword()}\n`,
+    );
+    expect(made.code, made.stderr).toBe(0);
+    const links: string[] = [];
+    for (let n = 1; n <= 3; n++) {
+      const run = await admin([
+        "reset-password",
+        "--email",
+        email,
+        "--url",
+        "https://chat.example.com/",
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      const link = run.stdout.match(/https:\/\/chat\.example\.com\/console\/#reset=([\w-]{43})/);
+      expect(link).not.toBeNull();
+      links.push(link?.[1] ?? "");
+    }
+    const fourth = await admin(["reset-password", "--email", email]);
+    expect(fourth.code).toBe(1);
+    expect(fourth.stderr).toContain("PASSWORD_RESETS_PER_DAY");
+    const [tokens = [], audits = []] = await queries(
+      `SELECT token_hash, used_at FROM password_tokens ORDER BY created_at`,
+      `SELECT details FROM audit_log WHERE action = 'auth.password_reset_issue'`,
+    );
+    const { hashToken } = await import("../../src/security/tokens.ts");
+    expect(tokens.map((t) => t.token_hash)).toEqual(await Promise.all(links.map(hashToken)));
+    // Only the newest link still works.
+    expect(tokens.map((t) => t.used_at === null)).toEqual([false, false, true]);
+    for (const row of [...tokens, ...audits]) {
+      for (const token of links) expect(JSON.stringify(row)).not.toContain(token);
+    }
+  });
+
+  it("unlocks a locked account", async () => {
+    const email = "locked.out@example.com";
+    const made = await admin(
+      ["create-agent", "--email", email, "--name", "Locked Out", "--role", "agent"],
+      `${uniquePassword()}\n`,
+    );
+    expect(made.code, made.stderr).toBe(0);
+    await queries(
+      `INSERT INTO login_failures (kind, key, failures, last_failure, locked_until)
+       VALUES ('account', ${sqlValue(email)}, 10, ${Date.now()}, ${Date.now() + 1_800_000})`,
+    );
+    const run = await admin(["unlock-agent", "--email", email]);
+    expect(run.code, run.stderr).toBe(0);
+    const [left = [], audit = []] = await queries(
+      `SELECT * FROM login_failures WHERE key = ${sqlValue(email)}`,
+      `SELECT action FROM audit_log WHERE action = 'agent.unlock'`,
+    );
+    expect(left).toEqual([]);
+    expect(audit).toHaveLength(1);
+    expect((await admin(["unlock-agent", "--email", "nobody@example.com"])).code).toBe(1);
+  });
 });

@@ -46,6 +46,8 @@ export interface Config {
     | { provider: "altcha"; key: Uint8Array; maxCounter: number }
     | { provider: "turnstile"; secret: string; siteKey: string };
   accountInactiveMs: number;
+  /** Every agent must enrol in MFA (departments can also require it of their agents). */
+  mfaRequired: boolean;
 }
 
 /** A setting is missing or malformed; the message names it (never its value). */
@@ -98,6 +100,7 @@ const schema = z.object({
   PASSWORD_HISTORY: int(4, 0, 24),
   PASSWORD_RESETS_PER_DAY: int(3, 1, 100),
   ACCOUNT_INACTIVE_DAYS: int(90, 1, 3650),
+  MFA_REQUIRED: z.enum(["true", "false"]).default("false"),
   CAPTCHA_PROVIDER: z.enum(["altcha", "turnstile"]).default("altcha"),
   CAPTCHA_KEY: z.string().optional(),
   ALTCHA_MAX_COUNTER: int(4000, 10, 1_000_000),
@@ -182,5 +185,6 @@ export function parseConfig(env: Record<string, unknown>): Config {
     },
     captcha: captchaConfig(vars),
     accountInactiveMs: vars.ACCOUNT_INACTIVE_DAYS * 86_400_000,
+    mfaRequired: vars.MFA_REQUIRED === "true",
   };
 }

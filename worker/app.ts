@@ -13,6 +13,7 @@ import { securityHeaders } from "./middleware/security-headers.ts";
 import { agentRoutes } from "./routes/agent.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { mfaRoutes } from "./routes/mfa.ts";
 import { passwordRoutes } from "./routes/password.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 import { visitorRoutes } from "./routes/visitor.ts";
@@ -66,6 +67,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/healthz", healthRoutes);
   app.route("/api/auth/password", passwordRoutes);
   app.route("/api/auth/sessions", sessionRoutes);
+  app.route("/api/auth/mfa", mfaRoutes);
   app.route("/api/auth", authRoutes);
   app.route("/api/visitor", visitorRoutes);
   app.route("/api/agent", agentRoutes);

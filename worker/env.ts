@@ -39,4 +39,5 @@ export interface Env {
   PASSWORD_HISTORY?: string;
   PASSWORD_RESETS_PER_DAY?: string;
   ACCOUNT_INACTIVE_DAYS?: string;
+  MFA_REQUIRED?: string;
 }

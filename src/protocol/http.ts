@@ -53,6 +53,8 @@ export const loginRequest = z
     password: z.string().min(1).max(1024),
     /** A CAPTCHA solution, required after repeated failures (`captcha_required`). */
     captcha: z.string().min(1).max(8192).optional(),
+    /** A TOTP code or a recovery code, required for agents enrolled in MFA (`mfa_required`). */
+    totp: z.string().trim().min(6).max(40).optional(),
   })
   .strict();
 export type LoginRequest = z.infer<typeof loginRequest>;
@@ -75,6 +77,21 @@ export const resetPasswordRequest = z
   .strict();
 export type ResetPasswordRequest = z.infer<typeof resetPasswordRequest>;
 
+/** `POST /api/auth/mfa/confirm`. */
+export const mfaCodeRequest = z
+  .object({
+    code: z
+      .string()
+      .trim()
+      .regex(/^\d{3}\s?\d{3}$/),
+  })
+  .strict();
+
+/** `POST /api/auth/mfa/disable`: the password and a TOTP or recovery code. */
+export const mfaDisableRequest = z
+  .object({ password: z.string().min(1).max(1024), code: z.string().trim().min(6).max(40) })
+  .strict();
+
 export type AgentRole = "administrator" | "supervisor" | "agent";
 
 /** `GET /api/auth/me` and the login response. */
@@ -91,6 +108,8 @@ export interface AgentSessionResponse {
   agent: AgentProfile;
   /** True when the agent may only change the password (every other route answers 403). */
   passwordExpired: boolean;
+  /** True when the agent must enrol in MFA before anything else (`/api/auth/mfa/*`). */
+  mfaEnrollmentRequired: boolean;
 }
 
 /** Every HTTP error body. */

@@ -9,6 +9,10 @@ export interface AgentRecord extends AgentProfile {
   maxChats: number | null;
   disabledAt: number | null;
   lastLoginAt: number | null;
+  /** Enrolled in TOTP. */
+  mfaEnabled: boolean;
+  /** One of the agent's departments requires MFA. */
+  mfaRequiredByDepartment: boolean;
 }
 
 interface AgentRow {
@@ -22,12 +26,21 @@ interface AgentRow {
   max_chats: number | null;
   disabled_at: number | null;
   last_login_at: number | null;
+  mfa_enabled: number;
+  mfa_required_by_department: number;
   departments: string | null;
 }
 
 const SELECT_AGENT = `
   SELECT a.id, a.email, a.name, a.role, a.password_hash, a.password_changed_at,
          a.must_change_password, a.max_chats, a.disabled_at, a.last_login_at,
+         a.totp_secret IS NOT NULL AS mfa_enabled,
+         EXISTS (SELECT 1 FROM departments d
+                 WHERE d.mfa_required = 1 AND d.id IN (
+                   SELECT department_id FROM agent_departments WHERE agent_id = a.id
+                   UNION ALL SELECT 'general'
+                   WHERE NOT EXISTS (SELECT 1 FROM agent_departments WHERE agent_id = a.id)))
+           AS mfa_required_by_department,
          (SELECT group_concat(department_id) FROM agent_departments WHERE agent_id = a.id) AS departments
   FROM agents a`;
 
@@ -43,6 +56,8 @@ function toRecord(row: AgentRow): AgentRecord {
     maxChats: row.max_chats,
     disabledAt: row.disabled_at,
     lastLoginAt: row.last_login_at,
+    mfaEnabled: row.mfa_enabled === 1,
+    mfaRequiredByDepartment: row.mfa_required_by_department === 1,
     // An agent without a department belongs to the default one.
     departments: row.departments ? row.departments.split(",").sort() : ["general"],
   };
@@ -80,6 +95,11 @@ export async function departmentExists(db: D1Database, id: string): Promise<bool
 /** Records a successful login (drives the inactive-account rule). */
 export async function recordLogin(db: D1Database, id: string, now: number): Promise<void> {
   await db.prepare("UPDATE agents SET last_login_at = ?2 WHERE id = ?1").bind(id, now).run();
+}
+
+/** True when the agent must enrol in MFA before doing anything else. */
+export function mfaEnrollmentRequired(agent: AgentRecord, requiredEverywhere: boolean): boolean {
+  return !agent.mfaEnabled && (requiredEverywhere || agent.mfaRequiredByDepartment);
 }
 
 /** True when the agent must change the password before doing anything else. */

@@ -121,6 +121,7 @@ describe("sessions", () => {
         departments: ["general"],
       },
       passwordExpired: false,
+      mfaEnrollmentRequired: false,
     });
     const anonymous = await SELF.fetch(`${ORIGIN}/api/auth/me`);
     expect(anonymous.status).toBe(401);

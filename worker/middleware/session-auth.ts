@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { verifySessionToken } from "../../src/security/tokens.ts";
-import { findAgentById, passwordExpired } from "../../src/store/agents.ts";
+import { findAgentById, mfaEnrollmentRequired, passwordExpired } from "../../src/store/agents.ts";
 import { findSession, touchSession } from "../../src/store/sessions.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -20,18 +20,30 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 /**
  * Sets `c.var.agent` and `c.var.session`, or answers 401 `unauthenticated`. An agent whose
- * password has expired (or was set by an administrator) gets 403 `password_expired` from
- * every route except those that let them change it (`allowExpiredPassword`).
+ * account is not ready — the password expired (or was set by an administrator), or MFA is
+ * required but not enrolled — gets 403 `password_expired` / `mfa_enrollment_required`
+ * from every route except those that let them fix it (`allowUnready`).
  */
-export const requireAgent = (options: { allowExpiredPassword?: boolean } = {}) =>
+export const requireAgent = (options: { allowUnready?: boolean } = {}) =>
   createMiddleware<AppEnv>(async (c, next) => {
     await authenticate(c);
-    const maxAgeMs = c.var.config.passwords.maxAgeMs;
-    if (!options.allowExpiredPassword && passwordExpired(c.var.agent, maxAgeMs, Date.now())) {
-      throw new ApiError(403, "password_expired", "Change your password to continue.");
-    }
+    if (!options.allowUnready) assertReady(c);
     await next();
   });
+
+function assertReady(c: Context<AppEnv>): void {
+  const { agent, config } = c.var;
+  if (passwordExpired(agent, config.passwords.maxAgeMs, Date.now())) {
+    throw new ApiError(403, "password_expired", "Change your password to continue.");
+  }
+  if (mfaEnrollmentRequired(agent, config.mfaRequired)) {
+    throw new ApiError(
+      403,
+      "mfa_enrollment_required",
+      "Set up two-factor authentication to continue.",
+    );
+  }
+}
 
 async function authenticate(c: Context<AppEnv>): Promise<void> {
   const denied = new ApiError(401, "unauthenticated", "Log in to continue.");

@@ -7,13 +7,14 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { setCookie } from "hono/cookie";
-import { loginRequest } from "../../src/protocol/http.ts";
+import { type AgentSessionResponse, loginRequest } from "../../src/protocol/http.ts";
 import { getArgon2 } from "../../src/security/argon2-workerd.ts";
 import { verifyPassword } from "../../src/security/password-hash.ts";
 import { randomId, signSessionToken } from "../../src/security/tokens.ts";
 import {
   type AgentRecord,
   findAgentByEmail,
+  mfaEnrollmentRequired,
   passwordExpired,
   recordLogin,
   toProfile,
@@ -25,6 +26,7 @@ import {
   readFailures,
   recordFailure,
 } from "../../src/store/login-failures.ts";
+import { readMfaSecrets } from "../../src/store/mfa.ts";
 import { createSession, revokeAgentSessions, revokeSession } from "../../src/store/sessions.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -33,6 +35,7 @@ import { clientInfo } from "../client-info.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { requireAgent, SESSION_COOKIE } from "../middleware/session-auth.ts";
 import { readJson } from "../read-json.ts";
+import { verifySecondFactor } from "../second-factor.ts";
 
 export const authRoutes = new Hono<AppEnv>();
 
@@ -55,7 +58,7 @@ authRoutes.get("/captcha", async (c) => c.json(await captchaChallenge(c)));
 
 authRoutes.post("/login", async (c) => {
   assertOrigin(c, c.var.config.consoleOrigins);
-  const { email, password, captcha } = await readJson(c, loginRequest);
+  const { email, password, captcha, totp } = await readJson(c, loginRequest);
   const { login } = c.var.config;
   const db = c.env.DB;
   const who = clientInfo(c);
@@ -111,6 +114,22 @@ authRoutes.post("/login", async (c) => {
     throw await failedLogin(c, accountKey, ipKey, agent, now);
   }
 
+  if (agent.mfaEnabled) {
+    // Asked only after the right password, so MFA status tells an attacker nothing new.
+    if (!totp) {
+      await audit("failure", agent, "mfa_missing");
+      throw new ApiError(401, "mfa_required", "Enter the code from your authenticator app.");
+    }
+    const { secret } = await readMfaSecrets(db, agent.id);
+    if (!secret || !(await verifySecondFactor(db, agent.id, secret, totp))) {
+      await audit("failure", agent, "mfa_invalid");
+      const failure = await failedLogin(c, accountKey, ipKey, agent, now);
+      throw failure.code === "account_locked"
+        ? failure
+        : new ApiError(401, "invalid_mfa_code", "That code is not valid.");
+    }
+  }
+
   await Promise.all([clearFailures(db, "account", accountKey), clearFailures(db, "ip", ipKey)]);
   // A fresh session id at every login (no fixation); the JWT only names the row.
   const sessionId = randomId();
@@ -133,8 +152,7 @@ authRoutes.post("/login", async (c) => {
     details: { session: sessionId },
     at: now,
   });
-  const expired = passwordExpired(agent, c.var.config.passwords.maxAgeMs, now);
-  return c.json({ agent: toProfile(agent), passwordExpired: expired });
+  return c.json(readiness(c, agent));
 });
 
 /** Counts a failure for the account and the IP; locks the account at the threshold. */
@@ -187,7 +205,7 @@ function lockedError(lockedUntil: number, now: number): ApiError {
   );
 }
 
-authRoutes.post("/logout", requireAgent({ allowExpiredPassword: true }), async (c) => {
+authRoutes.post("/logout", requireAgent({ allowUnready: true }), async (c) => {
   assertOrigin(c, c.var.config.consoleOrigins);
   const now = Date.now();
   await revokeSession(c.env.DB, c.var.session.id, now);
@@ -205,9 +223,15 @@ authRoutes.post("/logout", requireAgent({ allowExpiredPassword: true }), async (
   return c.json({ ok: true });
 });
 
-authRoutes.get("/me", requireAgent({ allowExpiredPassword: true }), (c) =>
-  c.json({
-    agent: toProfile(c.var.agent),
-    passwordExpired: passwordExpired(c.var.agent, c.var.config.passwords.maxAgeMs, Date.now()),
-  }),
+authRoutes.get("/me", requireAgent({ allowUnready: true }), (c) =>
+  c.json(readiness(c, c.var.agent)),
 );
+
+/** The profile, and what the agent must do before using the console. */
+function readiness(c: Context<AppEnv>, agent: AgentRecord): AgentSessionResponse {
+  return {
+    agent: toProfile(agent),
+    passwordExpired: passwordExpired(agent, c.var.config.passwords.maxAgeMs, Date.now()),
+    mfaEnrollmentRequired: mfaEnrollmentRequired(agent, c.var.config.mfaRequired),
+  };
+}

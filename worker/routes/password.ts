@@ -27,7 +27,7 @@ import { readJson } from "../read-json.ts";
 
 export const passwordRoutes = new Hono<AppEnv>();
 
-passwordRoutes.post("/", requireAgent({ allowExpiredPassword: true }), async (c) => {
+passwordRoutes.post("/", requireAgent({ allowUnready: true }), async (c) => {
   assertOrigin(c, c.var.config.consoleOrigins);
   const { currentPassword, newPassword } = await readJson(c, changePasswordRequest);
   const { agent, session, config } = c.var;

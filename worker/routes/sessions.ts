@@ -10,7 +10,7 @@ import { requireAgent } from "../middleware/session-auth.ts";
 
 export const sessionRoutes = new Hono<AppEnv>();
 
-sessionRoutes.use(requireAgent({ allowExpiredPassword: true }));
+sessionRoutes.use(requireAgent({ allowUnready: true }));
 
 sessionRoutes.get("/", async (c) => {
   const { config, session } = c.var;

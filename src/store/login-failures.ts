@@ -8,6 +8,8 @@ export type FailureKind = "account" | "ip";
 export interface FailureState {
   failures: number;
   lockedUntil: number | null;
+  /** Set by recordFailure when this very failure locked the account. */
+  justLocked?: boolean;
 }
 
 const NONE: FailureState = { failures: 0, lockedUntil: null };
@@ -45,15 +47,16 @@ export async function recordFailure(
     .bind(kind, key, now)
     .first<{ failures: number; locked_until: number | null }>();
   const failures = row?.failures ?? 1;
-  if (lock && failures >= lock.after) {
-    const lockedUntil = now + lock.ms;
+  const lockedUntil = row?.locked_until ?? null;
+  // Lock once at the threshold; failures during a lock never extend it.
+  if (lock && failures >= lock.after && (lockedUntil === null || lockedUntil <= now)) {
     await db
       .prepare("UPDATE login_failures SET locked_until = ?3 WHERE kind = ?1 AND key = ?2")
-      .bind(kind, key, lockedUntil)
+      .bind(kind, key, now + lock.ms)
       .run();
-    return { failures, lockedUntil };
+    return { failures, lockedUntil: now + lock.ms, justLocked: true };
   }
-  return { failures, lockedUntil: row?.locked_until ?? null };
+  return { failures, lockedUntil };
 }
 
 /** Clears a counter (successful login, expired lock, or an administrator's unlock). */

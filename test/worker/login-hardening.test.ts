@@ -121,16 +121,40 @@ describe("login hardening", () => {
     ).toBe("captcha_invalid");
   });
 
-  it("resets the counters on success", async () => {
+  it("resets the account's counter on success, but not the IP's (it decays after a day)", async () => {
     const agent = await seedAgent();
     for (let n = 1; n <= 4; n++) await attempt(agent.email, "bad password", "198.51.100.99");
     expect((await attempt(agent.email, PASSWORD, "198.51.100.99")).status).toBe(200);
     const rows = await env.DB.prepare(
-      "SELECT count(*) AS n FROM login_failures WHERE key IN (?1, ?2)",
+      "SELECT kind, failures FROM login_failures WHERE key IN (?1, ?2)",
     )
       .bind(agent.email.toLowerCase(), "198.51.100.99")
-      .first<{ n: number }>();
-    expect(rows?.n).toBe(0);
+      .all();
+    // An attacker with one valid account cannot wipe the IP's record by logging in.
+    expect(rows.results).toEqual([{ kind: "ip", failures: 4 }]);
+  });
+
+  it("never extends a lock with the failures made during it", async () => {
+    const agent = await seedAgent();
+    for (let n = 1; n <= 10; n++) {
+      const ip = `198.51.100.${200 + n}`;
+      const res = await attempt(agent.email, "bad password", ip);
+      if ((await code(res)) === "captcha_required") {
+        await attempt(agent.email, "bad password", ip, await solvedCaptcha());
+      }
+    }
+    const lockedUntil = async () =>
+      (
+        await env.DB.prepare(
+          "SELECT locked_until FROM login_failures WHERE kind = 'account' AND key = ?1",
+        )
+          .bind(agent.email.toLowerCase())
+          .first<{ locked_until: number }>()
+      )?.locked_until;
+    const first = await lockedUntil();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await attempt(agent.email, "bad password", "198.51.100.250", await solvedCaptcha());
+    expect(await lockedUntil()).toBe(first);
   });
 
   it("ends the open sessions of an account that gets locked", async () => {

@@ -57,6 +57,51 @@ describe("POST /api/auth/password", () => {
     expect(row?.failures).toBe(1);
   });
 
+  it("refuses any change while the account is locked, and locks it after too many wrong guesses", async () => {
+    const agent = await seedAgent();
+    await ageOfPassword(agent.id, 48);
+    const cookie = await login(agent.email);
+    const other = await login(agent.email);
+    const answers: string[] = [];
+    for (let n = 1; n <= 11; n++) {
+      const res = await change(cookie, {
+        currentPassword: `guess number ${n}`,
+        newPassword: NEW_PASSWORD,
+      });
+      answers.push(((await res.json()) as { error: { code: string } }).error.code);
+      if (answers.at(-1) === "unauthenticated" || answers.at(-1) === "session_expired") break;
+    }
+    // The 10th wrong guess locks the account, which ends every session, this one included.
+    expect(answers.slice(0, 9).every((a) => a === "invalid_credentials")).toBe(true);
+    expect(answers[9]).toBe("account_locked");
+    expect(answers[10]).toBe("session_expired");
+    expect((await SELF.fetch(`${ORIGIN}/api/auth/me`, { headers: { cookie: other } })).status).toBe(
+      401,
+    );
+    const audit = await env.DB.prepare(
+      "SELECT count(*) AS n FROM audit_log WHERE action = 'auth.lockout' AND target = ?1",
+    )
+      .bind(agent.id)
+      .first<{ n: number }>();
+    expect(audit?.n).toBe(1);
+
+    // A session that survived into a lock (e.g. locked by login failures elsewhere) may
+    // not change the password either, even with the right current one.
+    const survivor = await seedAgent();
+    await ageOfPassword(survivor.id, 48);
+    const survivorCookie = await login(survivor.email);
+    await env.DB.prepare(
+      "INSERT INTO login_failures (kind, key, failures, last_failure, locked_until) VALUES ('account', ?1, 10, ?2, ?3)",
+    )
+      .bind(survivor.email.toLowerCase(), Date.now(), Date.now() + 60_000)
+      .run();
+    const locked = await change(survivorCookie, {
+      currentPassword: PASSWORD,
+      newPassword: NEW_PASSWORD,
+    });
+    expect(await locked.json()).toMatchObject({ error: { code: "account_locked" } });
+  });
+
   it.each([
     ["too short", "short1", "too_short"],
     ["common", "password1234", "common"],

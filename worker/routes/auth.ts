@@ -20,18 +20,14 @@ import {
   toProfile,
 } from "../../src/store/agents.ts";
 import { appendAudit } from "../../src/store/audit.ts";
-import {
-  clearFailures,
-  type FailureState,
-  readFailures,
-  recordFailure,
-} from "../../src/store/login-failures.ts";
+import { clearFailures, readFailures } from "../../src/store/login-failures.ts";
 import { readMfaSecrets } from "../../src/store/mfa.ts";
-import { createSession, revokeAgentSessions, revokeSession } from "../../src/store/sessions.ts";
+import { createSession, revokeSession } from "../../src/store/sessions.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { captchaChallenge, verifyLoginCaptcha } from "../captcha-gate.ts";
 import { clientInfo } from "../client-info.ts";
+import { accountKey, accountState, countFailure, lockedError } from "../lockout.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { requireAgent, SESSION_COOKIE } from "../middleware/session-auth.ts";
 import { readJson } from "../read-json.ts";
@@ -63,7 +59,7 @@ authRoutes.post("/login", async (c) => {
   const db = c.env.DB;
   const who = clientInfo(c);
   const now = Date.now();
-  const accountKey = email.trim().toLowerCase();
+  const key = accountKey(email);
   const ipKey = who.ip ?? "unknown";
   const audit = (outcome: "success" | "failure", agent: AgentRecord | null, reason?: string) =>
     appendAudit(db, {
@@ -77,12 +73,8 @@ authRoutes.post("/login", async (c) => {
       at: now,
     });
 
-  let account = await readFailures(db, "account", accountKey);
-  if (account.lockedUntil !== null && account.lockedUntil <= now) {
-    await clearFailures(db, "account", accountKey); // the lock has run out: start afresh
-    account = { failures: 0, lockedUntil: null };
-  }
-  const agent = await findAgentByEmail(db, accountKey);
+  const account = await accountState(c, key, now);
+  const agent = await findAgentByEmail(db, key);
   if (account.lockedUntil !== null) {
     await audit("failure", agent, "locked");
     throw lockedError(account.lockedUntil, now);
@@ -111,7 +103,7 @@ authRoutes.post("/login", async (c) => {
       agent,
       !agent ? "unknown_account" : !valid ? "wrong_password" : "disabled",
     );
-    throw await failedLogin(c, accountKey, ipKey, agent, now);
+    throw await countFailure(c, key, ipKey, agent, now);
   }
 
   if (agent.mfaEnabled) {
@@ -123,14 +115,16 @@ authRoutes.post("/login", async (c) => {
     const { secret } = await readMfaSecrets(db, agent.id);
     if (!secret || !(await verifySecondFactor(db, agent.id, secret, totp))) {
       await audit("failure", agent, "mfa_invalid");
-      const failure = await failedLogin(c, accountKey, ipKey, agent, now);
+      const failure = await countFailure(c, key, ipKey, agent, now);
       throw failure.code === "account_locked"
         ? failure
         : new ApiError(401, "invalid_mfa_code", "That code is not valid.");
     }
   }
 
-  await Promise.all([clearFailures(db, "account", accountKey), clearFailures(db, "ip", ipKey)]);
+  // Only the account's counter: the IP's decays after a day without failures (clearing it
+  // on success would let an attacker with one valid account reset it and spray others).
+  await clearFailures(db, "account", key);
   // A fresh session id at every login (no fixation); the JWT only names the row.
   const sessionId = randomId();
   await createSession(db, { id: sessionId, agentId: agent.id, ...who, now });
@@ -154,56 +148,6 @@ authRoutes.post("/login", async (c) => {
   });
   return c.json(readiness(c, agent));
 });
-
-/** Counts a failure for the account and the IP; locks the account at the threshold. */
-async function failedLogin(
-  c: Context<AppEnv>,
-  accountKey: string,
-  ipKey: string,
-  agent: AgentRecord | null,
-  now: number,
-): Promise<ApiError> {
-  const { login } = c.var.config;
-  const db = c.env.DB;
-  const [account, ip]: FailureState[] = await Promise.all([
-    recordFailure(db, "account", accountKey, now, {
-      after: login.lockoutAfter,
-      ms: login.lockoutMs,
-    }),
-    recordFailure(db, "ip", ipKey, now, null),
-  ]);
-  if (account?.lockedUntil) {
-    if (agent) {
-      // A locked account's open sessions end too (PCI DSS 8.3.4).
-      await revokeAgentSessions(db, agent.id, now);
-      await appendAudit(db, {
-        actorType: "system",
-        actorId: null,
-        action: "auth.lockout",
-        target: agent.id,
-        outcome: "success",
-        ...clientInfo(c),
-        details: { failures: account.failures, until: account.lockedUntil },
-        at: now,
-      });
-    }
-    return lockedError(account.lockedUntil, now);
-  }
-  const captchaRequired =
-    (account?.failures ?? 0) >= login.captchaAfter || (ip?.failures ?? 0) >= login.captchaAfter;
-  return new ApiError(401, "invalid_credentials", "The email or password is incorrect.", {
-    captchaRequired,
-  });
-}
-
-function lockedError(lockedUntil: number, now: number): ApiError {
-  return new ApiError(
-    401,
-    "account_locked",
-    `Too many failed attempts. Try again in ${Math.ceil((lockedUntil - now) / 60_000)} minutes.`,
-    { captchaRequired: true, retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) },
-  );
-}
 
 authRoutes.post("/logout", requireAgent({ allowUnready: true }), async (c) => {
   assertOrigin(c, c.var.config.consoleOrigins);

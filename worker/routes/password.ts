@@ -11,7 +11,7 @@ import { checkPassword, describePasswordProblems } from "../../src/security/pass
 import { hashToken } from "../../src/security/tokens.ts";
 import { type AgentRecord, findAgentById, passwordExpired } from "../../src/store/agents.ts";
 import { appendAudit } from "../../src/store/audit.ts";
-import { clearFailures, recordFailure } from "../../src/store/login-failures.ts";
+import { clearFailures } from "../../src/store/login-failures.ts";
 import {
   recentPasswordHashes,
   setPassword,
@@ -21,6 +21,7 @@ import { revokeAgentSessions } from "../../src/store/sessions.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { clientInfo } from "../client-info.ts";
+import { accountKey, assertNotLocked, countFailure } from "../lockout.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { requireAgent } from "../middleware/session-auth.ts";
 import { readJson } from "../read-json.ts";
@@ -46,14 +47,15 @@ passwordRoutes.post("/", requireAgent({ allowUnready: true }), async (c) => {
       at: now,
     });
 
+  // A stolen session must not become a free password-guessing oracle: the account's lock
+  // applies here too, and wrong guesses count towards it.
+  await assertNotLocked(c, accountKey(agent.email), now);
   if (!verifyPassword(argon2, agent.passwordHash, currentPassword)) {
-    // A stolen session must not become a free password-guessing oracle.
-    await recordFailure(db, "account", agent.email.toLowerCase(), now, {
-      after: config.login.lockoutAfter,
-      ms: config.login.lockoutMs,
-    });
     await audit("failure", "wrong_password");
-    throw new ApiError(401, "invalid_credentials", "The current password is incorrect.");
+    const failure = await countFailure(c, accountKey(agent.email), null, agent, now);
+    throw failure.code === "account_locked"
+      ? failure
+      : new ApiError(401, "invalid_credentials", "The current password is incorrect.");
   }
   const mustChange = passwordExpired(agent, config.passwords.maxAgeMs, now);
   if (!mustChange && now - agent.passwordChangedAt < config.passwords.minAgeMs) {
@@ -155,7 +157,7 @@ passwordRoutes.post("/reset", async (c) => {
   if (!(await spendPasswordToken(db, tokenHash, now))) throw invalid;
   await storeNewPassword(db, c.var.config, agent.id, newPassword, now);
   await revokeAgentSessions(db, agent.id, now);
-  await clearFailures(db, "account", agent.email.toLowerCase());
+  await clearFailures(db, "account", accountKey(agent.email));
   await appendAudit(db, {
     actorType: "agent",
     actorId: agent.id,

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { MAX_MESSAGE_CHARS } from "./limits.ts";
+import { maskedText } from "./masked-text.ts";
 
 const clientId = z.string().min(1).max(64);
 
@@ -14,7 +15,7 @@ export const chatClientFrame = z.discriminatedUnion("type", [
     .object({
       type: z.literal("message"),
       clientId,
-      text: z.string().trim().min(1).max(MAX_MESSAGE_CHARS),
+      text: maskedText(z.string().trim().min(1).max(MAX_MESSAGE_CHARS)),
     })
     .strict(),
   z.object({ type: z.literal("typing"), on: z.boolean() }).strict(),

@@ -1,18 +1,22 @@
 /** HTTP request and response payloads. */
 import { z } from "zod";
+import { maskCardNumbers } from "../security/card-masking.ts";
 import { MAX_MESSAGE_CHARS } from "./limits.ts";
+import { maskedText } from "./masked-text.ts";
 
-const name = z.string().trim().min(1).max(100);
+const name = maskedText(z.string().trim().min(1).max(100));
 const email = z.string().trim().max(254).email();
 const department = z
   .string()
   .trim()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "a department id (lowercase slug)");
+// A page URL can carry a card number in its query string: masked like typed text.
 const pageUrl = z
   .string()
   .max(2048)
   .url()
-  .refine((value) => /^https?:\/\//i.test(value), "an http(s) URL");
+  .refine((value) => /^https?:\/\//i.test(value), "an http(s) URL")
+  .transform((value) => maskCardNumbers(value).text);
 
 /** `POST /api/visitor/chats` — the pre-chat form. */
 export const startChatRequest = z
@@ -22,7 +26,7 @@ export const startChatRequest = z
     department: department.optional(),
     /** Custom variables the embedding site passes (e.g. plan, order id). */
     variables: z
-      .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.string().max(500))
+      .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), maskedText(z.string().max(500)))
       .refine((v) => Object.keys(v).length <= 20, "at most 20 variables")
       .optional(),
     pageUrl: pageUrl.optional(),
@@ -40,7 +44,7 @@ export const offlineMessageRequest = z
     name: name.optional(),
     email,
     department: department.optional(),
-    message: z.string().trim().min(1).max(MAX_MESSAGE_CHARS),
+    message: maskedText(z.string().trim().min(1).max(MAX_MESSAGE_CHARS)),
     pageUrl: pageUrl.optional(),
   })
   .strict();

@@ -1,0 +1,106 @@
+/**
+ * DESIGN invariant 1 end to end: card numbers typed anywhere a visitor or agent writes are
+ * masked before anything else sees them — the sender's own copy, the other participants,
+ * the Durable Object's storage and D1.
+ */
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import {
+  acceptedChat,
+  agentChatSocket,
+  postJson,
+  type TestSocket,
+  visitorSocket,
+} from "./helpers.ts";
+
+const PAN = "4111 1111 1111 1111";
+const DIGITS = "411111111111";
+const AMEX = "3782-822463-10005";
+
+async function greeted(socket: TestSocket) {
+  socket.send({ type: "hello", lastSeq: 0 });
+  await socket.nextOfType("ready");
+  return socket;
+}
+
+/** Every text cell of every D1 table, joined. */
+async function allOfD1(): Promise<string> {
+  const tables = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'",
+  ).all<{ name: string }>();
+  let dump = "";
+  for (const { name } of tables.results) {
+    const rows = await env.DB.prepare(`SELECT * FROM "${name}"`).all();
+    dump += JSON.stringify(rows.results);
+  }
+  return dump;
+}
+
+describe("card numbers in chat", () => {
+  it("are masked for everyone, the sender included, and never stored in clear", async () => {
+    const chat = await acceptedChat();
+    const visitor = await greeted(await visitorSocket(chat.chatId, chat.token));
+    const agent = await greeted(await agentChatSocket(chat.chatId, chat.cookie));
+    visitor.send({
+      type: "message",
+      clientId: "card",
+      text: `my card is ${PAN}, and amex ${AMEX}`,
+    });
+    const own = await visitor.nextOfType("event", (f) => f.clientId === "card");
+    const seen = await agent.nextOfType("event", (f) => f.clientId === "card");
+    expect(own.text).toBe("my card is •••• •••• •••• 1111, and amex ••••-••••••-•0005");
+    expect(seen.text).toBe(own.text);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the D1 flush
+    const d1 = await allOfD1();
+    expect(d1).toContain("•••• •••• •••• 1111");
+    expect(d1.replace(/\D/g, "")).not.toContain(DIGITS);
+    expect(d1).not.toContain("378282246310005");
+    const stub = env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(chat.chatId));
+    const stored = await runInDurableObject(stub, (_, state) => {
+      let dump = "";
+      for (const table of state.storage.sql.exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'sqlite_%'",
+      )) {
+        dump += JSON.stringify(state.storage.sql.exec(`SELECT * FROM "${table.name}"`).toArray());
+      }
+      return dump;
+    });
+    expect(stored).toContain("1111");
+    expect(stored.replace(/\D/g, "")).not.toContain(DIGITS);
+  });
+
+  it("are masked in the pre-chat form, custom variables, the page URL and offline messages", async () => {
+    const start = await postJson("/api/visitor/offline-messages", {
+      name: `Card ${PAN}`,
+      email: "card@example.com",
+      message: `please charge ${PAN}`,
+      pageUrl: `https://shop.example/pay?pan=${PAN.replaceAll(" ", "")}`,
+    });
+    expect(start.status).toBe(201);
+    const { id } = await start.json<{ id: string }>();
+    const row = await env.DB.prepare(
+      "SELECT name, message, page_url FROM offline_messages WHERE id = ?1",
+    )
+      .bind(id)
+      .first<Record<string, string>>();
+    expect(row).toEqual({
+      name: "Card •••• •••• •••• 1111",
+      message: "please charge •••• •••• •••• 1111",
+      page_url: "https://shop.example/pay?pan=••••••••••••1111",
+    });
+
+    // An agent online in a department, so the chat is created rather than missed.
+    const { department } = await acceptedChat();
+    const res = await postJson("/api/visitor/chats", {
+      name: `Vera ${PAN}`,
+      department,
+      variables: { note: `card ${PAN}` },
+    });
+    const { chatId } = await res.json<{ chatId: string }>();
+    const chatRow = await env.DB.prepare("SELECT visitor_name, variables FROM chats WHERE id = ?1")
+      .bind(chatId)
+      .first<Record<string, string>>();
+    expect(chatRow?.visitor_name).toBe("Vera •••• •••• •••• 1111");
+    expect(chatRow?.variables).toBe('{"note":"card •••• •••• •••• 1111"}');
+  });
+});

@@ -74,6 +74,7 @@ async function main(): Promise<void> {
   await Promise.all([
     copyFile(src("console/index.html"), dist("console/index.html")),
     copyFile(src("console/console.css"), dist("console/console.css")),
+    copyFile(src("console/auth.css"), dist("console/auth.css")),
     copyFile(src("demo/index.html"), dist("index.html")),
     copyFile(src("demo/demo.css"), dist("demo.css")),
     writeFile(dist(".assetsignore"), "worker\n"),

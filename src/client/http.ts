@@ -8,10 +8,16 @@ import type { ErrorBody } from "../protocol/http.ts";
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  /** The error body's `details` (e.g. `{captchaRequired}`, `{retryAfterSeconds}`), if any. */
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(status: number, code: string, message: string, details?: unknown) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details =
+      details && typeof details === "object" && !Array.isArray(details)
+        ? (details as Record<string, unknown>)
+        : {};
   }
 }
 
@@ -27,7 +33,7 @@ export interface ApiResponse<T> {
  */
 export async function requestJson<T>(
   url: string,
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "DELETE",
   body?: unknown,
   credentials: RequestCredentials = "same-origin",
 ): Promise<ApiResponse<T>> {
@@ -55,6 +61,7 @@ export async function requestJson<T>(
     res.status,
     error?.code ?? "http_error",
     error?.message ?? `Request failed (HTTP ${res.status}).`,
+    error?.details,
   );
 }
 

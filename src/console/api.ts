@@ -4,28 +4,72 @@
  * `SameSite=Strict` session cookie rides along.
  */
 import { ApiError, requestJson, toWsBase } from "../client/http.ts";
-import type { AgentProfile, AgentSessionResponse, LoginRequest } from "../protocol/http.ts";
+import type {
+  AgentSessionResponse,
+  ChangePasswordRequest,
+  LoginRequest,
+} from "../protocol/http.ts";
+import type { AltchaChallenge } from "../security/captcha.ts";
 
 /** `ws:`/`wss:` origin for the console's sockets. */
 export const WS_BASE = toWsBase(location.origin);
 
-/** The signed-in agent, or null when there is no valid session (401). */
-export async function fetchMe(): Promise<AgentProfile | null> {
+/** `GET /api/auth/captcha`: what the configured CAPTCHA provider needs. */
+export type CaptchaChallengeResponse =
+  | { provider: "altcha"; challenge: AltchaChallenge }
+  | { provider: "turnstile"; siteKey: string; action: string };
+
+/** One of the agent's live sessions (`GET /api/auth/sessions`). */
+export interface SessionInfo {
+  id: string;
+  createdAt: number;
+  lastSeenAt: number;
+  ip: string | null;
+  userAgent: string | null;
+  /** The session this console is using. */
+  current: boolean;
+}
+
+/** The signed-in agent and whether their password has expired, or null without a session. */
+export async function fetchMe(): Promise<AgentSessionResponse | null> {
   try {
-    return (await requestJson<AgentSessionResponse>("/api/auth/me", "GET")).data.agent;
+    return (await requestJson<AgentSessionResponse>("/api/auth/me", "GET")).data;
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return null;
     throw err;
   }
 }
 
-/** Signs in; rejects with the server's message (wrong credentials, lockout, …). */
-export async function login(credentials: LoginRequest): Promise<AgentProfile> {
-  return (await requestJson<AgentSessionResponse>("/api/auth/login", "POST", credentials)).data
-    .agent;
+/**
+ * Signs in; rejects with an {@link ApiError} (wrong credentials, CAPTCHA needed, lockout, …)
+ * whose `details` say whether the next attempt needs a CAPTCHA.
+ */
+export async function login(credentials: LoginRequest): Promise<AgentSessionResponse> {
+  return (await requestJson<AgentSessionResponse>("/api/auth/login", "POST", credentials)).data;
 }
 
 /** Ends the session server-side. Errors are swallowed: the UI signs out either way. */
 export async function logout(): Promise<void> {
   await requestJson("/api/auth/logout", "POST").catch(() => undefined);
+}
+
+/** A fresh CAPTCHA challenge (each solution is accepted once). */
+export async function fetchCaptcha(): Promise<CaptchaChallengeResponse> {
+  return (await requestJson<CaptchaChallengeResponse>("/api/auth/captcha", "GET")).data;
+}
+
+/** Changes the password; the server ends every other session of the agent. */
+export async function changePassword(body: ChangePasswordRequest): Promise<void> {
+  await requestJson("/api/auth/password", "POST", body);
+}
+
+/** The agent's live sessions, most recently active first. */
+export async function listSessions(): Promise<SessionInfo[]> {
+  return (await requestJson<{ sessions: SessionInfo[] }>("/api/auth/sessions", "GET")).data
+    .sessions;
+}
+
+/** Revokes one of the agent's sessions. */
+export async function revokeSession(id: string): Promise<void> {
+  await requestJson(`/api/auth/sessions/${encodeURIComponent(id)}`, "DELETE");
 }

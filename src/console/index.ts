@@ -1,6 +1,7 @@
 /**
- * Agent console entry: checks the session, then either shows the sign-in form or connects the
- * workspace (presence socket, offers, queue, chat panels).
+ * Agent console entry: checks the session, then shows the sign-in form, the change-password
+ * form (expired password: nothing else is allowed), or connects the workspace (presence
+ * socket, offers, queue, chat panels, password and sessions dialogs).
  */
 import type { SocketState } from "../client/reconnecting-socket.ts";
 import type {
@@ -8,13 +9,15 @@ import type {
   DispatcherServerFrame,
   VisitorSummary,
 } from "../protocol/dispatcher-frames.ts";
-import type { AgentProfile } from "../protocol/http.ts";
+import type { AgentProfile, AgentSessionResponse } from "../protocol/http.ts";
 import { fetchMe, logout } from "./api.ts";
 import { type Chats, createChats } from "./chats.ts";
 import { connectDispatcher, type Dispatcher } from "./dispatcher.ts";
 import { showNotice, ui } from "./elements.ts";
 import { bindLogin, showLogin } from "./login.ts";
 import { createOffers, renderQueue } from "./offers.ts";
+import { hideExpiredPassword, openPasswordDialog, showExpiredPassword } from "./password.ts";
+import { bindSessions } from "./sessions.ts";
 
 /** Delay before checking the session again after the server closed the presence socket. */
 const RECHECK_MS = 3000;
@@ -65,9 +68,25 @@ function onFrame(frame: DispatcherServerFrame): void {
   }
 }
 
+const SESSION_ENDED = "Your session has ended. Please sign in again.";
+
+/** Goes where a signed-in agent belongs: the workspace, or the password change first. */
+function start({ agent, passwordExpired }: AgentSessionResponse): void {
+  if (passwordExpired) {
+    showNotice("");
+    showExpiredPassword(
+      () => enter(agent),
+      () => leave(SESSION_ENDED),
+    );
+  } else {
+    enter(agent);
+  }
+}
+
 /** Shows the workspace for `agent` and connects it. */
 function enter(agent: AgentProfile): void {
   showNotice("");
+  hideExpiredPassword();
   ui.loading.hidden = true;
   ui.loginView.hidden = true;
   ui.workspace.hidden = false;
@@ -93,13 +112,25 @@ function connect(): void {
 }
 
 async function recheck(): Promise<void> {
-  const agent = await fetchMe().catch(() => undefined);
-  if (agent === null) leave("Your session has ended. Please sign in again.");
-  else if (!dispatcher && chats) connect();
+  const me = await fetchMe().catch(() => undefined);
+  if (me === null) leave(SESSION_ENDED);
+  else if (me?.passwordExpired) {
+    // An administrator required a new password: only the password form is allowed now.
+    disconnect();
+    start(me);
+  } else if (!dispatcher && chats) connect();
 }
 
 /** Disconnects everything and returns to the sign-in form. */
 function leave(message = ""): void {
+  disconnect();
+  hideExpiredPassword();
+  showLogin(message);
+}
+
+/** Closes the sockets, the dialogs and the panels, and forgets what they showed. */
+function disconnect(): void {
+  for (const dialog of [ui.passwordDialog, ui.sessionsDialog]) if (dialog.open) dialog.close();
   dispatcher?.close();
   dispatcher = null;
   chats?.closeAll();
@@ -109,23 +140,27 @@ function leave(message = ""): void {
   visitors.clear();
   ui.capacity.textContent = "";
   ui.connection.textContent = "";
-  showLogin(message);
 }
 
 ui.status.addEventListener("change", () => {
   const status: AgentStatus = ui.status.value === "away" ? "away" : "online";
   dispatcher?.send({ type: "status", status });
 });
-ui.logout.addEventListener("click", async () => {
-  ui.logout.disabled = true;
-  await logout();
-  ui.logout.disabled = false;
-  leave();
-});
-bindLogin(enter);
+for (const button of [ui.logout, ui.passwordViewLogout]) {
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    await logout();
+    button.disabled = false;
+    leave();
+  });
+}
+const sessions = bindSessions(() => leave(SESSION_ENDED));
+ui.openSessions.addEventListener("click", () => sessions.open());
+ui.openPassword.addEventListener("click", () => openPasswordDialog(() => leave(SESSION_ENDED)));
+bindLogin(start);
 
 fetchMe().then(
-  (agent) => (agent ? enter(agent) : showLogin()),
+  (me) => (me ? start(me) : showLogin()),
   (err: unknown) => {
     ui.loading.hidden = true;
     showNotice(err instanceof Error ? err.message : "Could not reach the server.");

@@ -61,8 +61,16 @@ async function waitForHealth(
   throw new Error(`wrangler dev did not become healthy:\n${logs()}`);
 }
 
+export interface DevServerOptions {
+  /**
+   * Extra `--var NAME:value` bindings, e.g. `{ ALTCHA_MAX_COUNTER: "50" }` for a quick CAPTCHA.
+   * They override `wrangler.toml` (and the generated keys, if named).
+   */
+  vars?: Record<string, string>;
+}
+
 /** Starts a fresh server; call `stop()` when done. Requires `npm run build` first (dist/). */
-export async function startDevServer(): Promise<DevServer> {
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const persistTo = await mkdtemp(join(tmpdir(), "parley-e2e-"));
   const migrated = await runWrangler([
     "d1",
@@ -90,6 +98,10 @@ export async function startDevServer(): Promise<DevServer> {
       `SESSION_KEY:${Buffer.from(key).toString("base64")}`,
       "--var",
       `CAPTCHA_KEY:${Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64")}`,
+      ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => [
+        "--var",
+        `${name}:${value}`,
+      ]),
       "--show-interactive-dev-session=false",
       "--inspector-port",
       String(await freePort()),

@@ -15,6 +15,7 @@ import { authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { mfaRoutes } from "./routes/mfa.ts";
 import { passwordRoutes } from "./routes/password.ts";
+import { reauthRoutes } from "./routes/reauth.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 import { visitorRoutes } from "./routes/visitor.ts";
 
@@ -68,6 +69,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/auth/password", passwordRoutes);
   app.route("/api/auth/sessions", sessionRoutes);
   app.route("/api/auth/mfa", mfaRoutes);
+  app.route("/api/auth/reauth", reauthRoutes);
   app.route("/api/auth", authRoutes);
   app.route("/api/visitor", visitorRoutes);
   app.route("/api/agent", agentRoutes);

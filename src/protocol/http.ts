@@ -81,6 +81,14 @@ export const resetPasswordRequest = z
   .strict();
 export type ResetPasswordRequest = z.infer<typeof resetPasswordRequest>;
 
+/** `POST /api/auth/reauth`: the password, and a TOTP or recovery code when enrolled. */
+export const reauthRequest = z
+  .object({
+    password: z.string().min(1).max(1024),
+    totp: z.string().trim().min(6).max(40).optional(),
+  })
+  .strict();
+
 /** `POST /api/auth/mfa/confirm`. */
 export const mfaCodeRequest = z
   .object({

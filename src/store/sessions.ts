@@ -6,6 +6,8 @@ export interface SessionRecord {
   createdAt: number;
   lastSeenAt: number;
   revokedAt: number | null;
+  /** The last time the agent proved who they are (login or re-authentication). */
+  authenticatedAt: number;
 }
 
 interface SessionRow {
@@ -14,6 +16,7 @@ interface SessionRow {
   created_at: number;
   last_seen_at: number;
   revoked_at: number | null;
+  authenticated_at: number | null;
 }
 
 /** Creates a session row. */
@@ -29,8 +32,8 @@ export async function createSession(
 ): Promise<void> {
   await db
     .prepare(
-      `INSERT INTO sessions (id, agent_id, created_at, last_seen_at, ip, user_agent)
-       VALUES (?1, ?2, ?3, ?3, ?4, ?5)`,
+      `INSERT INTO sessions (id, agent_id, created_at, last_seen_at, authenticated_at, ip, user_agent)
+       VALUES (?1, ?2, ?3, ?3, ?3, ?4, ?5)`,
     )
     .bind(session.id, session.agentId, session.now, session.ip, session.userAgent)
     .run();
@@ -40,7 +43,8 @@ export async function createSession(
 export async function findSession(db: D1Database, id: string): Promise<SessionRecord | null> {
   const row = await db
     .prepare(
-      "SELECT id, agent_id, created_at, last_seen_at, revoked_at FROM sessions WHERE id = ?1",
+      `SELECT id, agent_id, created_at, last_seen_at, revoked_at, authenticated_at
+       FROM sessions WHERE id = ?1`,
     )
     .bind(id)
     .first<SessionRow>();
@@ -51,6 +55,7 @@ export async function findSession(db: D1Database, id: string): Promise<SessionRe
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,
     revokedAt: row.revoked_at,
+    authenticatedAt: row.authenticated_at ?? row.created_at,
   };
 }
 
@@ -77,6 +82,11 @@ export async function touchSession(
     )
     .bind(id, now, now - limits.idleMs, now - limits.absoluteMs)
     .run();
+}
+
+/** Records a successful re-authentication on the session. */
+export async function markAuthenticated(db: D1Database, id: string, now: number): Promise<void> {
+  await db.prepare("UPDATE sessions SET authenticated_at = ?2 WHERE id = ?1").bind(id, now).run();
 }
 
 /** Revokes a session; later requests with its token are refused. */

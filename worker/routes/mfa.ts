@@ -20,6 +20,7 @@ import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { clientInfo } from "../client-info.ts";
 import { assertOrigin } from "../middleware/origin.ts";
+import { requireRecentAuth } from "../middleware/recent-auth.ts";
 import { requireAgent } from "../middleware/session-auth.ts";
 import { readJson } from "../read-json.ts";
 import { verifySecondFactor } from "../second-factor.ts";
@@ -44,7 +45,8 @@ function audit(c: Context<AppEnv>, action: string, outcome: "success" | "failure
   });
 }
 
-mfaRoutes.post("/setup", async (c) => {
+// Enrolling a second factor is security-critical: a recent login or re-authentication.
+mfaRoutes.post("/setup", requireRecentAuth(), async (c) => {
   if (c.var.agent.mfaEnabled) {
     throw new ApiError(409, "mfa_already_enabled", "Two-factor authentication is already on.");
   }

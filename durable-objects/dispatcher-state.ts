@@ -119,6 +119,18 @@ export class DispatcherState {
       .map(toQueueEntry);
   }
 
+  /** 1-based positions of the waiting chats within their department's queue. */
+  positions(): Map<string, number> {
+    const counts = new Map<string, number>();
+    const positions = new Map<string, number>();
+    for (const entry of this.queue()) {
+      const position = (counts.get(entry.department) ?? 0) + 1;
+      counts.set(entry.department, position);
+      positions.set(entry.chatId, position);
+    }
+    return positions;
+  }
+
   dequeue(chatId: string): void {
     this.#sql.exec("DELETE FROM queue WHERE chat_id = ?", chatId);
   }

@@ -79,7 +79,7 @@ export class Dispatcher extends DurableObject<Env> {
     if (!online) return { offline: true };
     this.#state.enqueue(chat);
     await this.#route();
-    const position = this.#positions().get(chat.chatId) ?? 1;
+    const position = this.#state.positions().get(chat.chatId) ?? 1;
     this.#state.setNotifiedPosition(chat.chatId, position);
     return { queued: true, position };
   }
@@ -320,21 +320,9 @@ export class Dispatcher extends DurableObject<Env> {
     entry.offeredTo = null;
   }
 
-  /** 1-based positions within each department's queue. */
-  #positions(): Map<string, number> {
-    const counts = new Map<string, number>();
-    const positions = new Map<string, number>();
-    for (const entry of this.#state.queue()) {
-      const position = (counts.get(entry.department) ?? 0) + 1;
-      counts.set(entry.department, position);
-      positions.set(entry.chatId, position);
-    }
-    return positions;
-  }
-
   #queueFor(agentId: string): QueuedChat[] {
     const departments = this.#state.agent(agentId)?.departments ?? [];
-    const positions = this.#positions();
+    const positions = this.#state.positions();
     return this.#state
       .queue()
       .filter((entry) => departments.includes(entry.department))
@@ -356,7 +344,7 @@ export class Dispatcher extends DurableObject<Env> {
 
   /** Tells each waiting visitor's ChatSession about a changed queue position. */
   async #notifyPositions(): Promise<void> {
-    for (const [chatId, position] of this.#positions()) {
+    for (const [chatId, position] of this.#state.positions()) {
       const entry = this.#state.queued(chatId);
       if (!entry || entry.notifiedPosition === position) continue;
       this.#state.setNotifiedPosition(chatId, position);

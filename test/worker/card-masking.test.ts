@@ -5,23 +5,11 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import {
-  acceptedChat,
-  agentChatSocket,
-  postJson,
-  type TestSocket,
-  visitorSocket,
-} from "./helpers.ts";
+import { acceptedChat, agentChatSocket, greeted, postJson, visitorSocket } from "./helpers.ts";
 
 const PAN = "4111 1111 1111 1111";
 const DIGITS = "411111111111";
 const AMEX = "3782-822463-10005";
-
-async function greeted(socket: TestSocket) {
-  socket.send({ type: "hello", lastSeq: 0 });
-  await socket.nextOfType("ready");
-  return socket;
-}
 
 /** Every text cell of every D1 table, joined. */
 async function allOfD1(): Promise<string> {

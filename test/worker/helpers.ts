@@ -193,3 +193,19 @@ export function agentChatSocket(chatId: string, cookie: string, mode = "particip
     "sec-websocket-protocol": "parley.v1",
   });
 }
+
+/** The `event` frames a socket received. */
+export function events(socket: TestSocket) {
+  return socket.frames.filter((f) => f.type === "event") as {
+    seq: number;
+    kind: string;
+    text?: string;
+  }[];
+}
+
+/** Sends hello and waits for the replay to finish. */
+export async function greeted(socket: TestSocket, lastSeq = 0) {
+  socket.send({ type: "hello", lastSeq });
+  await socket.nextOfType("ready");
+  return socket;
+}

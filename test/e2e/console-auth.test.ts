@@ -9,7 +9,7 @@
  * counter: the CAPTCHA test ends with a successful login, which clears it for the others.
  */
 import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { solveAltchaChallenge } from "../../src/client/altcha.ts";
 import type { AltchaChallenge } from "../../src/security/captcha.ts";
 import { launchBrowser } from "../helpers/browser.ts";
@@ -93,6 +93,13 @@ afterAll(async () => {
 describe("console login hardening in Chromium", () => {
   beforeAll(async () => {
     server = await startDevServer({ vars: { ALTCHA_MAX_COUNTER: "50" } });
+  });
+  // Every request here comes from 127.0.0.1, whose failure counter only decays after a day
+  // (a success does not clear it): each test starts from a clean record for that IP, and
+  // with no leftover problems from the one before.
+  beforeEach(async () => {
+    problems.length = 0;
+    await server.query("DELETE FROM login_failures WHERE kind = 'ip'");
   });
   afterAll(async () => {
     await Promise.all(contexts.splice(0).map((context) => context.close()));
@@ -223,7 +230,6 @@ describe("console login hardening in Chromium", () => {
     expect(problems).toEqual([]);
   });
 
-  // Last in this server: it leaves ten failures on the IP counter, which only a success clears.
   it("disables sign-in while the account is locked", async () => {
     const email = "finn@example.com";
     await server.createAgent({ email, name: "Finn Agent", password: PASSWORD });

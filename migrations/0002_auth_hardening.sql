@@ -38,3 +38,6 @@ CREATE TABLE password_tokens (
 CREATE INDEX password_tokens_agent ON password_tokens(agent_id, created_at);
 
 ALTER TABLE agents ADD COLUMN last_login_at INTEGER;
+-- Existing agents: their last session is their last login (without one, the inactivity rule
+-- falls back to the creation date), so the first cron run disables no active agent.
+UPDATE agents SET last_login_at = (SELECT max(created_at) FROM sessions WHERE sessions.agent_id = agents.id);

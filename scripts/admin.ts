@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { issuePasswordReset, unlockAgent } from "./lib/account-recovery.ts";
+import { enableAgent, issuePasswordReset, unlockAgent } from "./lib/account-recovery.ts";
 import {
   type AgentSummary,
   createAgent,
@@ -32,6 +32,8 @@ Commands:
                  an argument.
   disable-agent  --email E
                  Disables the agent and revokes its open sessions.
+  enable-agent   --email E
+                 Enables a disabled agent again (the inactivity clock restarts).
   unlock-agent   --email E
                  Clears the account's lockout (failed-login counter).
   reset-password --email E [--url https://chat.example.com]
@@ -71,6 +73,7 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   "create-agent": ["email", "name", "role", "department"],
   "disable-agent": ["email"],
   "unlock-agent": ["email"],
+  "enable-agent": ["email"],
   "reset-password": ["email", "url"],
   "list-agents": ["json"],
 };
@@ -125,6 +128,12 @@ async function main(): Promise<number> {
       );
       return 0;
     }
+    case "enable-agent": {
+      const email = required(values.email, "--email");
+      await enableAgent(target, email);
+      console.log(`Enabled ${email.trim()}.`);
+      return 0;
+    }
     case "unlock-agent": {
       const email = required(values.email, "--email");
       await unlockAgent(target, email);
@@ -139,6 +148,11 @@ async function main(): Promise<number> {
         throw new CliError("invalid PASSWORD_RESETS_PER_DAY in the deployment's vars");
       }
       const { token, expiresAt } = await issuePasswordReset(target, email, perDay);
+      if (target.remote && !values.url) {
+        throw new CliError(
+          "with --remote, give the console's address: --url https://chat.example.com",
+        );
+      }
       const base = (values.url ?? "http://127.0.0.1:8787").replace(/\/+$/, "");
       // Shown once, on this screen only: give it to the agent over a trusted channel.
       console.log(

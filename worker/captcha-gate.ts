@@ -27,7 +27,11 @@ export async function verifyLoginCaptcha(c: Context<AppEnv>, solution: string): 
       ? await verifyTurnstile(solution, {
           secret: captcha.secret,
           remoteIp: clientInfo(c).ip ?? "",
-          expectedHostname: new URL(c.req.url).hostname,
+          // The console runs on the Worker's own host or on a listed console origin.
+          expectedHostname: [
+            new URL(c.req.url).hostname,
+            ...c.var.config.consoleOrigins.map((origin) => new URL(origin).hostname),
+          ],
           expectedAction: "login",
         })
       : await verifyAltcha(solution, captcha.key, {

@@ -8,6 +8,20 @@ import { auditInsert } from "./audit.ts";
 import { CliError } from "./cli.ts";
 import { type D1Target, d1Execute, sqlValue } from "./d1.ts";
 
+/**
+ * Re-enables a disabled agent (e.g. disabled for inactivity); the inactivity clock starts
+ * again now, so the next cron run does not disable them at once. Returns the agent id.
+ */
+export async function enableAgent(target: D1Target, email: string): Promise<string> {
+  const id = await findAgentId(target, email);
+  const now = Date.now();
+  await d1Execute(target, [
+    `UPDATE agents SET disabled_at = NULL, last_login_at = ${now} WHERE id = ${sqlValue(id)}`,
+    auditInsert(now, "agent.enable", id, { email: email.trim() }),
+  ]);
+  return id;
+}
+
 /** How long a reset token stays valid. */
 export const RESET_TOKEN_MINUTES = 30;
 

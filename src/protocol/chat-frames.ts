@@ -6,7 +6,8 @@ import { z } from "zod";
 import { MAX_MESSAGE_CHARS } from "./limits.ts";
 import { maskedText } from "./masked-text.ts";
 
-const clientId = z.string().min(1).max(64);
+// Masked too: a client id is echoed to every participant (invariant 1 covers all of a frame).
+const clientId = maskedText(z.string().min(1).max(64));
 
 /** Frames a visitor or agent sends to the ChatSession. */
 export const chatClientFrame = z.discriminatedUnion("type", [

@@ -5,7 +5,7 @@ import { MAX_MESSAGE_CHARS } from "./limits.ts";
 import { maskedText } from "./masked-text.ts";
 
 const name = maskedText(z.string().trim().min(1).max(100));
-const email = z.string().trim().max(254).email();
+const email = maskedText(z.string().trim().max(254).email());
 const department = z
   .string()
   .trim()

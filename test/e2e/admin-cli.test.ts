@@ -305,5 +305,15 @@ describe("admin CLI", () => {
     expect(left).toEqual([]);
     expect(audit).toHaveLength(1);
     expect((await admin(["unlock-agent", "--email", "nobody@example.com"])).code).toBe(1);
+
+    // Disabled (by hand or for inactivity), then enabled again.
+    expect((await admin(["disable-agent", "--email", email])).code).toBe(0);
+    const enabled = await admin(["enable-agent", "--email", email]);
+    expect(enabled.code, enabled.stderr).toBe(0);
+    const [agent = []] = await queries(
+      `SELECT disabled_at, last_login_at FROM agents WHERE email = ${sqlValue(email)}`,
+    );
+    expect(agent[0]?.disabled_at).toBeNull();
+    expect(Number(agent[0]?.last_login_at)).toBeGreaterThan(Date.now() - 120_000);
   });
 });

@@ -57,22 +57,31 @@ describe("card numbers in chat", () => {
     expect(stored.replace(/\D/g, "")).not.toContain(DIGITS);
   });
 
+  it("are masked in a client id too (it is echoed to every participant)", async () => {
+    const chat = await acceptedChat();
+    const visitor = await greeted(await visitorSocket(chat.chatId, chat.token));
+    visitor.send({ type: "message", clientId: "4111111111111111", text: "hi" });
+    const ack = await visitor.nextOfType("ack");
+    expect(ack.clientId).toBe("••••••••••••1111");
+  });
+
   it("are masked in the pre-chat form, custom variables, the page URL and offline messages", async () => {
     const start = await postJson("/api/visitor/offline-messages", {
       name: `Card ${PAN}`,
-      email: "card@example.com",
+      email: "4111111111111111@example.com",
       message: `please charge ${PAN}`,
       pageUrl: `https://shop.example/pay?pan=${PAN.replaceAll(" ", "")}`,
     });
     expect(start.status).toBe(201);
     const { id } = await start.json<{ id: string }>();
     const row = await env.DB.prepare(
-      "SELECT name, message, page_url FROM offline_messages WHERE id = ?1",
+      "SELECT name, email, message, page_url FROM offline_messages WHERE id = ?1",
     )
       .bind(id)
       .first<Record<string, string>>();
     expect(row).toEqual({
       name: "Card •••• •••• •••• 1111",
+      email: "••••••••••••1111@example.com",
       message: "please charge •••• •••• •••• 1111",
       page_url: "https://shop.example/pay?pan=••••••••••••1111",
     });

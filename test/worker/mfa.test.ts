@@ -95,6 +95,20 @@ describe("TOTP multi-factor authentication", () => {
     expect((await loginWith(agent.email)).status).toBe(200);
   });
 
+  it("counts wrong answers when turning it off towards the lockout", async () => {
+    const agent = await seedAgent();
+    const cookie = await login(agent.email);
+    await enrol(cookie);
+    const res = await post("/api/auth/mfa/disable", cookie, { password: PASSWORD, code: "000000" });
+    expect(await code(res)).toBe("invalid_credentials");
+    const row = await env.DB.prepare(
+      "SELECT failures FROM login_failures WHERE kind = 'account' AND key = ?1",
+    )
+      .bind(agent.email.toLowerCase())
+      .first<{ failures: number }>();
+    expect(row?.failures).toBe(1);
+  });
+
   it("rejects malformed codes with 400", async () => {
     const agent = await seedAgent();
     const cookie = await login(agent.email);

@@ -17,8 +17,8 @@ async function issueToken(agentId: string, expiresInMs = 30 * 60_000): Promise<s
   return token;
 }
 
-const reset = (token: string, newPassword = NEW_PASSWORD) =>
-  postJson("/api/auth/password/reset", { token, newPassword });
+const reset = (token: string, newPassword = NEW_PASSWORD, ip = "198.51.100.5") =>
+  postJson("/api/auth/password/reset", { token, newPassword }, { "cf-connecting-ip": ip });
 
 describe("POST /api/auth/password/reset", () => {
   it("sets the new password, ends every session, lifts a lockout, and works once", async () => {
@@ -45,14 +45,18 @@ describe("POST /api/auth/password/reset", () => {
     expect(stored?.n).toBe(0); // the token itself is never stored, only its hash
   });
 
-  it("refuses an expired or unknown token", async () => {
+  it("refuses an expired or unknown token, and audits the attempt", async () => {
     const agent = await seedAgent();
     const expired = await issueToken(agent.id, -1);
     for (const token of [expired, randomToken()]) {
-      const res = await reset(token);
+      const res = await reset(token, "a password for nobody 9", "203.0.113.55");
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ error: { code: "invalid_token" } });
     }
+    const audit = await env.DB.prepare(
+      "SELECT count(*) AS n FROM audit_log WHERE action = 'auth.password_reset' AND outcome = 'failure' AND ip = '203.0.113.55'",
+    ).first<{ n: number }>();
+    expect(audit?.n).toBe(2);
     expect(await login(agent.email)).toMatch(/^__Host-/);
   });
 

@@ -19,6 +19,7 @@ import { disableMfa, enableMfa, readMfaSecrets, setPendingSecret } from "../../s
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { clientInfo } from "../client-info.ts";
+import { accountKey, assertNotLocked, countFailure } from "../lockout.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { requireRecentAuth } from "../middleware/recent-auth.ts";
 import { requireAgent } from "../middleware/session-auth.ts";
@@ -82,10 +83,16 @@ mfaRoutes.post("/disable", async (c) => {
   }
   const { secret } = await readMfaSecrets(c.env.DB, agent.id);
   if (!secret) throw new ApiError(409, "mfa_not_enabled", "Two-factor authentication is off.");
+  // Guessing here counts towards the account's lockout, as at login and re-authentication.
+  const now = Date.now();
+  await assertNotLocked(c, accountKey(agent.email), now);
   const passwordOk = verifyPassword(await getArgon2(), agent.passwordHash, password);
   if (!passwordOk || !(await verifySecondFactor(c.env.DB, agent.id, secret, code))) {
     await audit(c, "auth.mfa_disable", "failure");
-    throw new ApiError(401, "invalid_credentials", "The password or code is incorrect.");
+    const failure = await countFailure(c, accountKey(agent.email), null, agent, now);
+    throw failure.code === "account_locked"
+      ? failure
+      : new ApiError(401, "invalid_credentials", "The password or code is incorrect.");
   }
   await disableMfa(c.env.DB, agent.id);
   await audit(c, "auth.mfa_disable", "success");

@@ -138,7 +138,19 @@ passwordRoutes.post("/reset", async (c) => {
     .bind(tokenHash, now)
     .first<{ agentId: string }>();
   const agent = pending ? await findAgentById(db, pending.agentId) : null;
-  if (!agent || agent.disabledAt !== null) throw invalid;
+  if (!agent || agent.disabledAt !== null) {
+    await appendAudit(db, {
+      actorType: "anonymous",
+      actorId: null,
+      action: "auth.password_reset",
+      target: agent?.id ?? null,
+      outcome: "failure",
+      ...clientInfo(c),
+      details: { reason: agent ? "disabled" : "invalid_token" },
+      at: now,
+    });
+    throw invalid;
+  }
   // Checked before the token is spent, so a refused password does not burn the link.
   const refused = await refuseNewPassword(db, c.var.config, agent, newPassword);
   if (refused) {

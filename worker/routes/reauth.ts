@@ -46,8 +46,10 @@ reauthRoutes.post("/", requireAgent({ allowUnready: true }), async (c) => {
   }
   if (agent.mfaEnabled) {
     const { secret } = await readMfaSecrets(db, agent.id);
-    if (!totp)
+    if (!totp) {
+      await audit("failure", "mfa_missing");
       throw new ApiError(401, "mfa_required", "Enter the code from your authenticator app.");
+    }
     if (!secret || !(await verifySecondFactor(db, agent.id, secret, totp))) {
       await audit("failure", "mfa_invalid");
       const failure = await countFailure(c, key, null, agent, now);

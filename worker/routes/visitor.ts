@@ -30,7 +30,7 @@ const DEFAULT_DEPARTMENT = "general";
 async function resolveDepartment(db: D1Database, requested: string | undefined): Promise<string> {
   const department = requested ?? DEFAULT_DEPARTMENT;
   if (!(await departmentExists(db, department))) {
-    throw new ApiError(400, "unknown_department", `There is no department "${department}".`);
+    throw new ApiError(400, "unknown_department", "There is no such department.");
   }
   return department;
 }

@@ -6,7 +6,7 @@
  *
  * The dev server runs with `ALTCHA_MAX_COUNTER=50` so the proof of work takes milliseconds.
  * Node's `fetch` and Chromium both reach it from 127.0.0.1, so they share the per-IP failure
- * counter: the CAPTCHA test ends with a successful login, which clears it for the others.
+ * counter, which a success does not clear: each test starts by clearing it.
  */
 import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";

@@ -265,7 +265,7 @@ describe("an agent's own sessions", () => {
 });
 
 describe("sockets of an ended session", () => {
-  it("are closed with 1008 within 5 seconds of logout (console and chat sockets)", async () => {
+  it("are closed with 1008 at the next 5-second session check after logout (console and chat sockets)", async () => {
     const { acceptedChat, agentChatSocket } = await import("./helpers.ts");
     const chat = await acceptedChat();
     const chatSocket = await agentChatSocket(chat.chatId, chat.cookie);

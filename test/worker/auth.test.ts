@@ -88,6 +88,29 @@ describe("POST /api/auth/login", () => {
     expect(await res.json()).toMatchObject({ error: { code, message: expect.any(String) } });
   });
 
+  it.each([
+    ["an SQL injection string as email", "' OR '1'='1' --", PASSWORD],
+    ["a header injection string as email", "a@b.c\r\nSet-Cookie: x=1", PASSWORD],
+    ["an empty-looking unicode password", "someone@example.com", "\u200b\u200b"],
+    ["a 1,024-character password", "someone@example.com", "p".repeat(1024)],
+  ])("answers %s with the generic 401 and no side effect", async (_, email, password) => {
+    // Its own client IP, so these failures do not push the shared test IP towards a CAPTCHA.
+    const ip = `192.0.2.${email.length + password.length}`;
+    const res = await postJson("/api/auth/login", { email, password }, { "cf-connecting-ip": ip });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: { code: "invalid_credentials" } });
+    expect(res.headers.get("set-cookie")).toBeNull();
+    const agents = await env.DB.prepare("SELECT count(*) AS n FROM agents").first<{ n: number }>();
+    expect(agents?.n).toBeGreaterThan(0); // the table is still there
+  });
+
+  it("rejects a password over 1,024 characters and an empty one with 400", async () => {
+    for (const password of ["p".repeat(1025), ""]) {
+      const res = await postJson("/api/auth/login", { email: "a@b.c", password });
+      expect(res.status).toBe(400);
+    }
+  });
+
   it("rejects a body over 64 KB with 413", async () => {
     const res = await postJson("/api/auth/login", { email: "a@b.c", password: "x".repeat(70_000) });
     expect(res.status).toBe(413);

@@ -73,3 +73,36 @@ export async function listSessions(): Promise<SessionInfo[]> {
 export async function revokeSession(id: string): Promise<void> {
   await requestJson(`/api/auth/sessions/${encodeURIComponent(id)}`, "DELETE");
 }
+
+/** `POST /api/auth/mfa/setup`: a new TOTP secret, pending until confirmed. */
+export interface MfaSetupResponse {
+  /** Base32, for typing into an authenticator app by hand. */
+  secret: string;
+  /** `otpauth://totp/…`, the same secret for apps that open links. */
+  uri: string;
+}
+
+/** Starts enrolment in two-factor authentication (409 `mfa_already_enabled` when on). */
+export async function startMfaSetup(): Promise<MfaSetupResponse> {
+  return (await requestJson<MfaSetupResponse>("/api/auth/mfa/setup", "POST")).data;
+}
+
+/** Turns two-factor authentication on with a code from the app; resolves the recovery codes. */
+export async function confirmMfa(code: string): Promise<string[]> {
+  const body = { code };
+  return (await requestJson<{ recoveryCodes: string[] }>("/api/auth/mfa/confirm", "POST", body))
+    .data.recoveryCodes;
+}
+
+/** Turns two-factor authentication off (403 `mfa_required` when it is required of the agent). */
+export async function disableMfa(password: string, code: string): Promise<void> {
+  await requestJson("/api/auth/mfa/disable", "POST", { password, code });
+}
+
+/**
+ * Renews the session's proof of identity (after a 403 `reauth_required`): the password, and
+ * for agents enrolled in MFA a code (401 `mfa_required` without one).
+ */
+export async function reauthenticate(password: string, totp?: string): Promise<void> {
+  await requestJson("/api/auth/reauth", "POST", totp ? { password, totp } : { password });
+}

@@ -18,12 +18,19 @@ export const ui = {
   logout: byId<HTMLButtonElement>("logout"),
   openPassword: byId<HTMLButtonElement>("open-password"),
   openSessions: byId<HTMLButtonElement>("open-sessions"),
+  openMfa: byId<HTMLButtonElement>("open-mfa"),
   loginView: byId<HTMLElement>("login-view"),
   loginForm: byId<HTMLFormElement>("login-form"),
+  loginCredentials: byId<HTMLFieldSetElement>("login-credentials"),
   loginEmail: byId<HTMLInputElement>("login-email"),
   loginPassword: byId<HTMLInputElement>("login-password"),
   loginError: byId<HTMLElement>("login-error"),
   loginSubmit: byId<HTMLButtonElement>("login-submit"),
+  mfaStep: byId<HTMLFieldSetElement>("mfa-step"),
+  mfaCode: byId<HTMLInputElement>("mfa-code"),
+  mfaError: byId<HTMLElement>("mfa-error"),
+  mfaSubmit: byId<HTMLButtonElement>("mfa-submit"),
+  mfaBack: byId<HTMLButtonElement>("mfa-back"),
   captchaStatus: byId<HTMLElement>("captcha-status"),
   captchaText: byId<HTMLElement>("captcha-text"),
   captchaElapsed: byId<HTMLElement>("captcha-elapsed"),
@@ -31,6 +38,11 @@ export const ui = {
   passwordView: byId<HTMLElement>("password-view"),
   passwordViewBody: byId<HTMLElement>("password-view-body"),
   passwordViewLogout: byId<HTMLButtonElement>("password-view-logout"),
+  mfaView: byId<HTMLElement>("mfa-view"),
+  mfaViewBody: byId<HTMLElement>("mfa-view-body"),
+  mfaViewLogout: byId<HTMLButtonElement>("mfa-view-logout"),
+  mfaDialog: byId<HTMLDialogElement>("mfa-dialog"),
+  mfaDialogBody: byId<HTMLElement>("mfa-dialog-body"),
   passwordDialog: byId<HTMLDialogElement>("password-dialog"),
   passwordDialogBody: byId<HTMLElement>("password-dialog-body"),
   sessionsDialog: byId<HTMLDialogElement>("sessions-dialog"),
@@ -50,4 +62,16 @@ export const ui = {
 export function showNotice(message: string): void {
   ui.notice.textContent = message;
   ui.notice.hidden = !message;
+}
+
+/**
+ * Shows one of the main views (sign-in, password change, MFA enrolment, workspace) and hides
+ * the others and the loading line; the agent bar goes with the workspace.
+ */
+export function showView(view: HTMLElement): void {
+  ui.loading.hidden = true;
+  for (const each of [ui.loginView, ui.passwordView, ui.mfaView, ui.workspace]) {
+    each.hidden = each !== view;
+  }
+  ui.agentBar.hidden = view !== ui.workspace;
 }

@@ -1,7 +1,8 @@
 /**
  * Agent console entry: checks the session, then shows the sign-in form, the change-password
- * form (expired password: nothing else is allowed), or connects the workspace (presence
- * socket, offers, queue, chat panels, password and sessions dialogs).
+ * form (expired password: nothing else is allowed), the two-factor enrolment (required and
+ * not set up: likewise), or connects the workspace (presence socket, offers, queue, chat
+ * panels, password, two-factor and sessions dialogs).
  */
 import type { SocketState } from "../client/reconnecting-socket.ts";
 import type {
@@ -13,8 +14,9 @@ import type { AgentProfile, AgentSessionResponse } from "../protocol/http.ts";
 import { fetchMe, logout } from "./api.ts";
 import { type Chats, createChats } from "./chats.ts";
 import { connectDispatcher, type Dispatcher } from "./dispatcher.ts";
-import { showNotice, ui } from "./elements.ts";
+import { showNotice, showView, ui } from "./elements.ts";
 import { bindLogin, showLogin } from "./login.ts";
+import { hideMfaEnrollment, openMfaDialog, showMfaEnrollment } from "./mfa.ts";
 import { createOffers, renderQueue } from "./offers.ts";
 import { hideExpiredPassword, openPasswordDialog, showExpiredPassword } from "./password.ts";
 import { bindSessions } from "./sessions.ts";
@@ -70,16 +72,24 @@ function onFrame(frame: DispatcherServerFrame): void {
 
 const SESSION_ENDED = "Your session has ended. Please sign in again.";
 
-/** Goes where a signed-in agent belongs: the workspace, or the password change first. */
-function start({ agent, passwordExpired }: AgentSessionResponse): void {
-  if (passwordExpired) {
-    showNotice("");
+/**
+ * Goes where a signed-in agent belongs: the workspace, or first the password change, then
+ * the two-factor enrolment, when those are due.
+ */
+function start(session: AgentSessionResponse): void {
+  showNotice("");
+  if (session.passwordExpired) {
     showExpiredPassword(
-      () => enter(agent),
+      () => start({ ...session, passwordExpired: false }),
+      () => leave(SESSION_ENDED),
+    );
+  } else if (session.mfaEnrollmentRequired) {
+    showMfaEnrollment(
+      () => start({ ...session, mfaEnrollmentRequired: false }),
       () => leave(SESSION_ENDED),
     );
   } else {
-    enter(agent);
+    enter(session.agent);
   }
 }
 
@@ -87,10 +97,8 @@ function start({ agent, passwordExpired }: AgentSessionResponse): void {
 function enter(agent: AgentProfile): void {
   showNotice("");
   hideExpiredPassword();
-  ui.loading.hidden = true;
-  ui.loginView.hidden = true;
-  ui.workspace.hidden = false;
-  ui.agentBar.hidden = false;
+  hideMfaEnrollment();
+  showView(ui.workspace);
   ui.agentName.textContent = agent.name;
   chats = createChats(agent);
   connect();
@@ -114,8 +122,9 @@ function connect(): void {
 async function recheck(): Promise<void> {
   const me = await fetchMe().catch(() => undefined);
   if (me === null) leave(SESSION_ENDED);
-  else if (me?.passwordExpired) {
-    // An administrator required a new password: only the password form is allowed now.
+  else if (me?.passwordExpired || me?.mfaEnrollmentRequired) {
+    // An administrator required a new password, or two-factor authentication (for the
+    // agent's department, say): only the password form or the enrolment is allowed now.
     disconnect();
     start(me);
   } else if (!dispatcher && chats) connect();
@@ -125,12 +134,15 @@ async function recheck(): Promise<void> {
 function leave(message = ""): void {
   disconnect();
   hideExpiredPassword();
+  hideMfaEnrollment();
   showLogin(message);
 }
 
 /** Closes the sockets, the dialogs and the panels, and forgets what they showed. */
 function disconnect(): void {
-  for (const dialog of [ui.passwordDialog, ui.sessionsDialog]) if (dialog.open) dialog.close();
+  for (const dialog of [ui.passwordDialog, ui.mfaDialog, ui.sessionsDialog]) {
+    if (dialog.open) dialog.close();
+  }
   dispatcher?.close();
   dispatcher = null;
   chats?.closeAll();
@@ -146,7 +158,7 @@ ui.status.addEventListener("change", () => {
   const status: AgentStatus = ui.status.value === "away" ? "away" : "online";
   dispatcher?.send({ type: "status", status });
 });
-for (const button of [ui.logout, ui.passwordViewLogout]) {
+for (const button of [ui.logout, ui.passwordViewLogout, ui.mfaViewLogout]) {
   button.addEventListener("click", async () => {
     button.disabled = true;
     await logout();
@@ -157,6 +169,7 @@ for (const button of [ui.logout, ui.passwordViewLogout]) {
 const sessions = bindSessions(() => leave(SESSION_ENDED));
 ui.openSessions.addEventListener("click", () => sessions.open());
 ui.openPassword.addEventListener("click", () => openPasswordDialog(() => leave(SESSION_ENDED)));
+ui.openMfa.addEventListener("click", () => openMfaDialog(() => leave(SESSION_ENDED)));
 bindLogin(start);
 
 fetchMe().then(

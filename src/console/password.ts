@@ -6,16 +6,21 @@
 import { h, uid } from "../client/dom.ts";
 import { ApiError } from "../client/http.ts";
 import { changePassword } from "./api.ts";
-import { ui } from "./elements.ts";
+import { showView, ui } from "./elements.ts";
+import {
+  clearOnClose,
+  errorLine,
+  messageOf,
+  passwordField,
+  sessionEnded,
+  showDone,
+} from "./form.ts";
 
 /**
  * The console's own length hint: the default PASSWORD_MIN_LENGTH. A deployment may ask for
  * more (the server then says so); it cannot sensibly ask for less under PCI DSS 8.3.6.
  */
 const MIN_LENGTH = 12;
-
-/** Errors meaning the session itself is gone (not a problem with the form). */
-const SESSION_ENDED = new Set(["unauthenticated", "session_expired"]);
 
 export interface PasswordFormOptions {
   /** The server accepted the new password (other sessions are already signed out). */
@@ -26,25 +31,12 @@ export interface PasswordFormOptions {
   onCancel?: () => void;
 }
 
-/** A labelled password input. */
-function field(text: string, autocomplete: string, testId: string) {
-  const input = h("input", {
-    id: uid(testId),
-    type: "password",
-    autocomplete,
-    required: true,
-    maxlength: 1024,
-    "data-testid": testId,
-  });
-  return { input, label: h("label", { for: input.id }, text) };
-}
-
 /** Creates the change-password form (`password-form`). */
 export function passwordForm(opts: PasswordFormOptions): HTMLFormElement {
   const fields = [
-    field("Current password", "current-password", "password-current"),
-    field("New password", "new-password", "password-new"),
-    field("Repeat the new password", "new-password", "password-repeat"),
+    passwordField("Current password", "current-password", "password-current"),
+    passwordField("New password", "new-password", "password-new"),
+    passwordField("Repeat the new password", "new-password", "password-repeat"),
   ] as const;
   const current = fields[0].input;
   const next = fields[1].input;
@@ -55,8 +47,7 @@ export function passwordForm(opts: PasswordFormOptions): HTMLFormElement {
     `At least ${MIN_LENGTH} characters. A few unrelated words make a good one; avoid your name, your email and common passwords.`,
   );
   next.setAttribute("aria-describedby", hint.id);
-  const error = h("p", { class: "error", role: "alert", "data-testid": "password-error" });
-  error.hidden = true;
+  const error = errorLine("password-error");
   const submit = h(
     "button",
     { type: "submit", "data-testid": "password-submit" },
@@ -75,15 +66,11 @@ export function passwordForm(opts: PasswordFormOptions): HTMLFormElement {
     hint,
     fields[2].label,
     repeat,
-    error,
+    error.el,
     h("div", { class: "actions" }, submit, cancel),
   );
 
-  const showError = (message: string, focus?: HTMLInputElement) => {
-    error.textContent = message;
-    error.hidden = !message;
-    focus?.focus();
-  };
+  const showError = error.show;
 
   const check = (): [string, HTMLInputElement] | null => {
     if (!current.value) return ["Enter your current password.", current];
@@ -106,10 +93,10 @@ export function passwordForm(opts: PasswordFormOptions): HTMLFormElement {
       await changePassword({ currentPassword: current.value, newPassword: next.value });
     } catch (err) {
       submit.disabled = false;
-      if (err instanceof ApiError && SESSION_ENDED.has(err.code)) return opts.onSessionEnded();
+      if (sessionEnded(err)) return opts.onSessionEnded();
       const code = err instanceof ApiError ? err.code : "";
       // The server's messages are written for people (the policy one lists every broken rule).
-      const message = err instanceof Error ? err.message : "The password was not changed.";
+      const message = messageOf(err, "The password was not changed.");
       if (code === "invalid_credentials") {
         current.value = "";
         return showError(message, current);
@@ -124,11 +111,7 @@ export function passwordForm(opts: PasswordFormOptions): HTMLFormElement {
 
 /** Shows only the change-password form (expired password); `onDone` runs after the change. */
 export function showExpiredPassword(onDone: () => void, onSessionEnded: () => void): void {
-  ui.loading.hidden = true;
-  ui.loginView.hidden = true;
-  ui.workspace.hidden = true;
-  ui.agentBar.hidden = true;
-  ui.passwordView.hidden = false;
+  showView(ui.passwordView);
   const form = passwordForm({
     onChanged: () => {
       hideExpiredPassword();
@@ -154,19 +137,13 @@ export function openPasswordDialog(onSessionEnded: () => void): void {
   const dialog = ui.passwordDialog;
   const close = () => dialog.close();
   const form = passwordForm({
-    onChanged: () => {
-      const done = h("button", { type: "button" }, "Close");
-      done.addEventListener("click", close);
-      ui.passwordDialogBody.replaceChildren(
-        h(
-          "p",
-          { role: "status", "data-testid": "password-changed" },
-          "Password changed. Your other sessions were signed out.",
-        ),
-        h("div", { class: "actions" }, done),
-      );
-      done.focus();
-    },
+    onChanged: () =>
+      showDone(
+        ui.passwordDialogBody,
+        "Password changed. Your other sessions were signed out.",
+        "password-changed",
+        close,
+      ),
     onSessionEnded: () => {
       close();
       onSessionEnded();
@@ -178,5 +155,4 @@ export function openPasswordDialog(onSessionEnded: () => void): void {
   form.querySelector("input")?.focus();
 }
 
-// Whatever way the dialog closes (Cancel, Close, Escape), nothing typed in it stays in the DOM.
-ui.passwordDialog.addEventListener("close", () => ui.passwordDialogBody.replaceChildren());
+clearOnClose(ui.passwordDialog, ui.passwordDialogBody);

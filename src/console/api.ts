@@ -8,6 +8,7 @@ import type {
   AgentSessionResponse,
   ChangePasswordRequest,
   LoginRequest,
+  ResetPasswordRequest,
 } from "../protocol/http.ts";
 import type { AltchaChallenge } from "../security/captcha.ts";
 
@@ -61,6 +62,15 @@ export async function fetchCaptcha(): Promise<CaptchaChallengeResponse> {
 /** Changes the password; the server ends every other session of the agent. */
 export async function changePassword(body: ChangePasswordRequest): Promise<void> {
   await requestJson("/api/auth/password", "POST", body);
+}
+
+/**
+ * Sets a new password with a one-time link's token (no session needed); rejects with 400
+ * `invalid_token`, `password_policy`, `password_reused` or `invalid_request`.
+ */
+export async function resetPassword(token: string, newPassword: string): Promise<void> {
+  const body: ResetPasswordRequest = { token, newPassword };
+  await requestJson("/api/auth/password/reset", "POST", body);
 }
 
 /** The agent's live sessions, most recently active first. */

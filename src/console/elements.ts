@@ -38,6 +38,8 @@ export const ui = {
   passwordView: byId<HTMLElement>("password-view"),
   passwordViewBody: byId<HTMLElement>("password-view-body"),
   passwordViewLogout: byId<HTMLButtonElement>("password-view-logout"),
+  resetView: byId<HTMLElement>("reset-view"),
+  resetViewBody: byId<HTMLElement>("reset-view-body"),
   mfaView: byId<HTMLElement>("mfa-view"),
   mfaViewBody: byId<HTMLElement>("mfa-view-body"),
   mfaViewLogout: byId<HTMLButtonElement>("mfa-view-logout"),
@@ -65,12 +67,13 @@ export function showNotice(message: string): void {
 }
 
 /**
- * Shows one of the main views (sign-in, password change, MFA enrolment, workspace) and hides
+ * Shows one of the main views (sign-in, password reset, password change, MFA
+ * enrolment, workspace) and hides
  * the others and the loading line; the agent bar goes with the workspace.
  */
 export function showView(view: HTMLElement): void {
   ui.loading.hidden = true;
-  for (const each of [ui.loginView, ui.passwordView, ui.mfaView, ui.workspace]) {
+  for (const each of [ui.loginView, ui.resetView, ui.passwordView, ui.mfaView, ui.workspace]) {
     each.hidden = each !== view;
   }
   ui.agentBar.hidden = view !== ui.workspace;

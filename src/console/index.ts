@@ -1,8 +1,9 @@
 /**
- * Agent console entry: checks the session, then shows the sign-in form, the change-password
- * form (expired password: nothing else is allowed), the two-factor enrolment (required and
- * not set up: likewise), or connects the workspace (presence socket, offers, queue, chat
- * panels, password, two-factor and sessions dialogs).
+ * Agent console entry: opens a one-time password link (`#reset=`) when given one; otherwise
+ * checks the session, then shows the sign-in form, the change-password form (expired
+ * password: nothing else is allowed), the two-factor enrolment (required and not set up:
+ * likewise), or connects the workspace (presence socket, offers, queue, chat panels,
+ * password, two-factor and sessions dialogs).
  */
 import type { SocketState } from "../client/reconnecting-socket.ts";
 import type {
@@ -19,6 +20,7 @@ import { bindLogin, showLogin } from "./login.ts";
 import { hideMfaEnrollment, openMfaDialog, showMfaEnrollment } from "./mfa.ts";
 import { createOffers, renderQueue } from "./offers.ts";
 import { hideExpiredPassword, openPasswordDialog, showExpiredPassword } from "./password.ts";
+import { showReset, takeResetToken } from "./reset.ts";
 import { bindSessions } from "./sessions.ts";
 
 /** Delay before checking the session again after the server closed the presence socket. */
@@ -172,11 +174,24 @@ ui.openPassword.addEventListener("click", () => openPasswordDialog(() => leave(S
 ui.openMfa.addEventListener("click", () => openMfaDialog(() => leave(SESSION_ENDED)));
 bindLogin(start);
 
-fetchMe().then(
-  (me) => (me ? start(me) : showLogin()),
-  (err: unknown) => {
-    ui.loading.hidden = true;
-    showNotice(err instanceof Error ? err.message : "Could not reach the server.");
-    showLogin();
-  },
-);
+// A one-time password link (`#reset=<token>`) comes first, whatever session there may be:
+// setting the password ends every session of the agent anyway.
+const resetToken = takeResetToken();
+if (resetToken !== null) {
+  showReset(resetToken, {
+    onDone: () => {
+      showNotice("Your password is set. Sign in with it.");
+      showLogin();
+    },
+    onSignIn: () => showLogin(),
+  });
+} else {
+  fetchMe().then(
+    (me) => (me ? start(me) : showLogin()),
+    (err: unknown) => {
+      ui.loading.hidden = true;
+      showNotice(err instanceof Error ? err.message : "Could not reach the server.");
+      showLogin();
+    },
+  );
+}

@@ -52,6 +52,7 @@ export type CaptchaResult =
  * iterated SHA pays the JavaScript/async overhead per hash. So the honest browser's work is
  * real hashing, which narrows the gap to an attacker's native solver; altcha-lib calls
  * PBKDF2 its "good default" and plain SHA "for testing / low security".
+ * (This is the CAPTCHA's proof of work only; passwords are stored with argon2id.)
  */
 const ALGORITHM = "PBKDF2/SHA-256";
 

@@ -8,11 +8,11 @@
  * Node's `fetch` and Chromium both reach it from 127.0.0.1, so they share the per-IP failure
  * counter, which a success does not clear: each test starts by clearing it.
  */
-import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { solveAltchaChallenge } from "../../src/client/altcha.ts";
 import type { AltchaChallenge } from "../../src/security/captcha.ts";
-import { launchBrowser } from "../helpers/browser.ts";
+import { launchBrowser, signIn, watchPage } from "../helpers/browser.ts";
 import { type DevServer, startDevServer } from "../helpers/dev-server.ts";
 
 let server: DevServer;
@@ -39,27 +39,9 @@ async function apiLogin(email: string, password: string, captcha?: string): Prom
   return { status: res.status, cookie, body: (await res.json()) as LoginAnswer["body"] };
 }
 
-/**
- * Records page errors, console errors and HTTP errors as problems, except the answers listed
- * in `expected` (`"401 /api/auth/login"`); a 401 from /api/auth/me before login is always fine.
- */
+/** Watches a page for problems (see watchPage). */
 function watch(page: Page, name: string, expected: string[] = []): Page {
-  page.on("pageerror", (error) => problems.push(`${name}: ${error.message}`));
-  page.on("console", (message: ConsoleMessage) => {
-    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
-      problems.push(`${name} console: ${message.text()}`);
-    }
-  });
-  page.on("response", (response) => {
-    const answer = `${response.status()} ${new URL(response.url()).pathname}`;
-    if (response.status() >= 400 && answer !== "401 /api/auth/me" && !expected.includes(answer))
-      problems.push(`${name}: ${answer}`);
-  });
-  page.on("dialog", (dialog) => {
-    problems.push(`${name}: unexpected dialog ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  return page;
+  return watchPage(page, name, problems, expected);
 }
 
 async function openConsole(name: string, expected: string[] = []): Promise<Page> {
@@ -68,12 +50,6 @@ async function openConsole(name: string, expected: string[] = []): Promise<Page>
   const page = watch(await context.newPage(), name, expected);
   await page.goto(`${server.origin}/console/`);
   return page;
-}
-
-async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await page.getByTestId("login-email").fill(email);
-  await page.getByTestId("login-password").fill(password);
-  await page.getByTestId("login-submit").click();
 }
 
 /** Solves a fresh ALTCHA challenge in Node, as the console does in the page. */

@@ -10,10 +10,10 @@
  * server allows one step of drift). Failed attempts here stay well under the CAPTCHA
  * threshold of the per-IP counter.
  */
-import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateTotp } from "../../src/security/totp.ts";
-import { launchBrowser } from "../helpers/browser.ts";
+import { launchBrowser, signIn, watchPage } from "../helpers/browser.ts";
 import { type DevServer, startDevServer } from "../helpers/dev-server.ts";
 
 let server: DevServer;
@@ -25,27 +25,9 @@ const contexts: BrowserContext[] = [];
 
 const RECOVERY_CODE = /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/;
 
-/**
- * Records page errors, console errors and HTTP errors as problems, except the answers listed
- * in `expected` (`"401 /api/auth/login"`); a 401 from /api/auth/me before login is always fine.
- */
+/** Watches a page for problems (see watchPage). */
 function watch(page: Page, name: string, expected: string[] = []): Page {
-  page.on("pageerror", (error) => problems.push(`${name}: ${error.message}`));
-  page.on("console", (message: ConsoleMessage) => {
-    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
-      problems.push(`${name} console: ${message.text()}`);
-    }
-  });
-  page.on("response", (response) => {
-    const answer = `${response.status()} ${new URL(response.url()).pathname}`;
-    if (response.status() >= 400 && answer !== "401 /api/auth/me" && !expected.includes(answer))
-      problems.push(`${name}: ${answer}`);
-  });
-  page.on("dialog", (dialog) => {
-    problems.push(`${name}: unexpected dialog ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  return page;
+  return watchPage(page, name, problems, expected);
 }
 
 async function openConsole(name: string, expected: string[] = []): Promise<Page> {
@@ -54,12 +36,6 @@ async function openConsole(name: string, expected: string[] = []): Promise<Page>
   const page = watch(await context.newPage(), name, expected);
   await page.goto(`${server.origin}/console/`);
   return page;
-}
-
-async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await page.getByTestId("login-email").fill(email);
-  await page.getByTestId("login-password").fill(password);
-  await page.getByTestId("login-submit").click();
 }
 
 async function enterCode(page: Page, code: string): Promise<void> {

@@ -6,10 +6,10 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/wrangler.ts";
-import { launchBrowser } from "../helpers/browser.ts";
+import { launchBrowser, watchPage } from "../helpers/browser.ts";
 import { type DevServer, startDevServer } from "../helpers/dev-server.ts";
 
 const execFileAsync = promisify(execFile);
@@ -19,24 +19,9 @@ let browser: Browser;
 const problems: string[] = [];
 const contexts: BrowserContext[] = [];
 
-/** Records page errors, console errors and HTTP errors (except `expected` ones) as problems. */
+/** Watches a page for problems (see watchPage). */
 function watch(page: Page, name: string, expected: string[] = []): Page {
-  page.on("pageerror", (error) => problems.push(`${name}: ${error.message}`));
-  page.on("console", (message: ConsoleMessage) => {
-    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
-      problems.push(`${name} console: ${message.text()}`);
-    }
-  });
-  page.on("response", (response) => {
-    const answer = `${response.status()} ${new URL(response.url()).pathname}`;
-    if (response.status() >= 400 && answer !== "401 /api/auth/me" && !expected.includes(answer))
-      problems.push(`${name}: ${answer}`);
-  });
-  page.on("dialog", (dialog) => {
-    problems.push(`${name}: unexpected dialog ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  return page;
+  return watchPage(page, name, problems, expected);
 }
 
 async function openPage(name: string, url: string, expected: string[] = []): Promise<Page> {

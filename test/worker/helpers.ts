@@ -209,3 +209,13 @@ export async function greeted(socket: TestSocket, lastSeq = 0) {
   await socket.nextOfType("ready");
   return socket;
 }
+
+/** The account's consecutive login failures (0 when it has none). */
+export async function accountFailures(email: string): Promise<number> {
+  const row = await env.DB.prepare(
+    "SELECT failures FROM login_failures WHERE kind = 'account' AND key = ?1",
+  )
+    .bind(email.toLowerCase())
+    .first<{ failures: number }>();
+  return row?.failures ?? 0;
+}

@@ -1,7 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { generateTotp } from "../../src/security/totp.ts";
-import { login, ORIGIN, PASSWORD, postJson, seedAgent } from "./helpers.ts";
+import { accountFailures, login, ORIGIN, PASSWORD, postJson, seedAgent } from "./helpers.ts";
 
 const STEP = 30_000;
 
@@ -70,12 +70,7 @@ describe("TOTP multi-factor authentication", () => {
     const agent = await seedAgent();
     await enrol(await login(agent.email));
     expect(await code(await loginWith(agent.email, "000000"))).toBe("invalid_mfa_code");
-    const row = await env.DB.prepare(
-      "SELECT failures FROM login_failures WHERE kind = 'account' AND key = ?1",
-    )
-      .bind(agent.email.toLowerCase())
-      .first<{ failures: number }>();
-    expect(row?.failures).toBe(1);
+    expect(await accountFailures(agent.email)).toBe(1);
   });
 
   it("can be turned off with the password and a code, unless required", async () => {
@@ -101,12 +96,7 @@ describe("TOTP multi-factor authentication", () => {
     await enrol(cookie);
     const res = await post("/api/auth/mfa/disable", cookie, { password: PASSWORD, code: "000000" });
     expect(await code(res)).toBe("invalid_credentials");
-    const row = await env.DB.prepare(
-      "SELECT failures FROM login_failures WHERE kind = 'account' AND key = ?1",
-    )
-      .bind(agent.email.toLowerCase())
-      .first<{ failures: number }>();
-    expect(row?.failures).toBe(1);
+    expect(await accountFailures(agent.email)).toBe(1);
   });
 
   it("rejects malformed codes with 400", async () => {

@@ -1,6 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { login, ORIGIN, PASSWORD, seedAgent } from "./helpers.ts";
+import { accountFailures, login, ORIGIN, PASSWORD, seedAgent } from "./helpers.ts";
 
 const NEW_PASSWORD = "a brand new passphrase 42";
 
@@ -49,12 +49,7 @@ describe("POST /api/auth/password", () => {
       newPassword: NEW_PASSWORD,
     });
     expect(res.status).toBe(401);
-    const row = await env.DB.prepare(
-      "SELECT failures FROM login_failures WHERE kind = 'account' AND key = ?1",
-    )
-      .bind(agent.email.toLowerCase())
-      .first<{ failures: number }>();
-    expect(row?.failures).toBe(1);
+    expect(await accountFailures(agent.email)).toBe(1);
   });
 
   it("refuses any change while the account is locked, and locks it after too many wrong guesses", async () => {

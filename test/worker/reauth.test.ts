@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { generateTotp } from "../../src/security/totp.ts";
-import { login, PASSWORD, postJson, seedAgent } from "./helpers.ts";
+import { accountFailures, login, PASSWORD, postJson, seedAgent } from "./helpers.ts";
 
 const post = (path: string, cookie: string, body: unknown = {}) => postJson(path, body, { cookie });
 
@@ -26,12 +26,7 @@ describe("re-authentication before security-critical actions", () => {
 
     const wrong = await post("/api/auth/reauth", cookie, { password: "not my password" });
     expect(wrong.status).toBe(401);
-    const failures = await env.DB.prepare(
-      "SELECT failures FROM login_failures WHERE kind = 'account' AND key = ?1",
-    )
-      .bind(agent.email.toLowerCase())
-      .first<{ failures: number }>();
-    expect(failures?.failures).toBe(1);
+    expect(await accountFailures(agent.email)).toBe(1);
 
     expect((await post("/api/auth/reauth", cookie, { password: PASSWORD })).status).toBe(200);
     expect((await post("/api/auth/mfa/setup", cookie)).status).toBe(200);

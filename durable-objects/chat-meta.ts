@@ -56,6 +56,9 @@ export class ChatMeta {
   get visitorId(): string | null {
     return this.#row?.visitor_id ?? null;
   }
+  get department(): string | null {
+    return this.#row?.department ?? null;
+  }
   get visitorName(): string | null {
     return this.#row?.visitor_name ?? null;
   }

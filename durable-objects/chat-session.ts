@@ -8,18 +8,23 @@
  * SQLite storage and is rebuilt in the constructor.
  */
 import { DurableObject } from "cloudflare:workers";
+import { type Config, parseConfig } from "../src/config.ts";
 import {
   type ChatClientFrame,
   type ChatEvent,
-  type ChatServerFrame,
-  chatClientFrame,
-  type EventSender,
+  chatClientFrameFor,
 } from "../src/protocol/chat-frames.ts";
 import { SUBPROTOCOL } from "../src/protocol/limits.ts";
 import { parseFrame, safeJson } from "../src/protocol/parse-frame.ts";
+import { CHAT_ACTIONS, CHAT_SOCKET_MODES } from "../src/security/action-permissions.ts";
+import type { Permission } from "../src/security/permissions.ts";
+import type { AuditEntry } from "../src/store/audit.ts";
 import { endChat } from "../src/store/chats.ts";
+import { type AgentAccess, accessOf } from "../src/store/grants.ts";
 import { insertEvents } from "../src/store/messages.ts";
 import type { Env } from "../worker/env.ts";
+import { appendAudit } from "./audit-log.ts";
+import { send, sendError, sender } from "./chat-frames-out.ts";
 import { ChatMeta, type ChatMetaInit } from "./chat-meta.ts";
 import { getDispatcher } from "./dispatcher.ts";
 import { DueItems } from "./due-items.ts";
@@ -29,7 +34,8 @@ import {
   type ParticipantIdentity,
   participantIdentity,
 } from "./participant.ts";
-import { SESSION_CHECK_MS, SessionActivity, sessionLimits } from "./session-activity.ts";
+import { SecureForms } from "./secure-forms.ts";
+import { SESSION_CHECK_MS, SessionActivity } from "./session-activity.ts";
 
 /** Events written to D1 per flush. */
 const FLUSH_BATCH = 200;
@@ -49,16 +55,30 @@ export class ChatSession extends DurableObject<Env> {
   readonly #due: DueItems;
   readonly #connections = new Map<WebSocket, Connection>();
   readonly #activity: SessionActivity;
+  readonly #config: Config;
+  /** Memory only: gone with the object, by design. */
+  readonly #forms: SecureForms;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#config = parseConfig(env as unknown as Record<string, unknown>);
     this.#log = new EventLog(ctx.storage.sql);
     this.#meta = new ChatMeta(ctx.storage.sql);
     this.#due = new DueItems(ctx.storage);
-    this.#activity = new SessionActivity(env.DB, sessionLimits(env), (promise) =>
-      ctx.waitUntil(promise),
-    );
+    this.#forms = new SecureForms({
+      db: env.DB,
+      log: this.#log,
+      due: this.#due,
+      ttlMs: this.#config.secureFormTtlMs,
+      append: (event) => this.#append(event),
+      audit: (conn, action, outcome, details) => this.#audit(conn, action, outcome, details),
+    });
+    const limits = {
+      idleMs: this.#config.sessionIdleMs,
+      absoluteMs: this.#config.sessionAbsoluteMs,
+    };
+    this.#activity = new SessionActivity(env.DB, limits, (promise) => ctx.waitUntil(promise));
   }
 
   // ── Entry points ────────────────────────────────────────────────────────────
@@ -128,6 +148,7 @@ export class ChatSession extends DurableObject<Env> {
       if (item === "flush") await this.#flush();
       else if (item === "finalize") await this.#finalize();
       else if (item === "sessions") await this.#checkSessions();
+      else if (item === "secure_form") await this.#forms.wipeExpired();
     }
     await this.#due.rearm();
   }
@@ -137,25 +158,69 @@ export class ChatSession extends DurableObject<Env> {
   #onMessage(ws: WebSocket, data: string | ArrayBuffer): void {
     const conn = this.#connections.get(ws);
     if (!conn) return;
-    const parsed = parseFrame(chatClientFrame, data);
+    const parsed = parseFrame(chatClientFrameFor(this.#config.cardMasking), data);
     if (!parsed.ok) {
       sendError(ws, parsed.code, parsed.message);
     } else if (parsed.frame.type === "hello") {
       this.#onHello(ws, conn, parsed.frame.lastSeq);
     } else if (!conn.greeted) {
       sendError(ws, "hello_required", "Send hello first.");
+    } else if (this.#meta.ended && parsed.frame.type === "secure_form.view") {
+      // The end wiped every value; say so plainly (a view can race the end).
+      sendError(ws, "gone", "The chat ended: its secure-form values are gone.");
     } else if (this.#meta.ended) {
       sendError(ws, "chat_ended", "This chat has ended.");
     } else if (conn.mode === "monitor") {
       sendError(ws, "read_only", "Monitoring is read-only.");
     } else {
       this.#activity.touch(conn.sessionId);
-      this.#dispatch(ws, conn, parsed.frame);
+      const rule = CHAT_ACTIONS[parsed.frame.type];
+      const needed = conn.role === "visitor" ? rule.visitor || false : rule.agent;
+      if (needed === false) {
+        sendError(ws, "not_allowed", `A ${conn.role} cannot send ${parsed.frame.type}.`);
+      } else if (needed === null || needed === true) {
+        this.#dispatch(ws, conn, parsed.frame);
+      } else {
+        this.ctx.waitUntil(this.#dispatchPermitted(ws, conn, needed, parsed.frame));
+      }
     }
+  }
+
+  /**
+   * Runs a frame that needs a permission, checked against D1 now: a grant withdrawn while
+   * the socket is open stops the very next frame. A denial is an `error` and an audit row.
+   */
+  async #dispatchPermitted(
+    ws: WebSocket,
+    conn: Connection,
+    needed: Permission,
+    frame: Exclude<ChatClientFrame, { type: "hello" }>,
+  ): Promise<void> {
+    let held: Permission[];
+    try {
+      held = (await accessOf(this.env.DB, [conn.id])).get(conn.id)?.permissions ?? [];
+    } catch (error) {
+      console.error("[parley] chat: reading permissions failed", error);
+      return sendError(ws, "unavailable", "Try again in a moment.");
+    }
+    if (!held.includes(needed)) {
+      await this.#audit(conn, frame.type, "denied", { required: [needed] });
+      return sendError(ws, "forbidden", "You do not have permission to do this.");
+    }
+    this.#dispatch(ws, conn, frame);
   }
 
   #dispatch(ws: WebSocket, conn: Connection, frame: Exclude<ChatClientFrame, { type: "hello" }>) {
     switch (frame.type) {
+      case "secure_form.request":
+        this.ctx.waitUntil(this.#forms.request(conn, frame.fields));
+        break;
+      case "secure_form.submit":
+        this.ctx.waitUntil(this.#forms.submit(ws, conn, frame.requestId, frame.values));
+        break;
+      case "secure_form.view":
+        this.ctx.waitUntil(this.#forms.view(ws, conn, frame.requestId));
+        break;
       case "message":
         this.#onChatMessage(ws, conn, frame.clientId, frame.text);
         break;
@@ -211,21 +276,74 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   async #onEnd(conn: Connection): Promise<void> {
-    this.#meta.markEnded(Date.now());
+    const now = Date.now();
+    this.#meta.markEnded(now);
+    // Before anything awaits: from this moment no view can see the values.
+    await this.#forms.wipeAll();
     this.#append({ kind: "ended", from: sender(conn), reason: conn.role });
-    await this.#due.schedule("finalize", Date.now());
+    await this.#due.schedule("finalize", now);
+    await this.#audit(conn, "chat.end", "success");
     await this.#flush();
     await this.#finalize();
     for (const ws of this.#connections.keys()) ws.close(1000, "chat ended");
     this.#connections.clear();
   }
 
-  /** Closes agent sockets whose session ended; checks again while any agent is connected. */
+  /**
+   * Closes agent sockets whose session ended, and monitor sockets whose agent no longer
+   * holds the permission or the chat's department; checks again while any agent is connected.
+   */
   async #checkSessions(): Promise<void> {
     const agents = [...this.#connections].filter(([, conn]) => conn.role === "agent");
     await this.#activity.closeEnded(agents.map(([ws, conn]) => [ws, conn.sessionId]));
+    await this.#closeWithdrawnMonitors(agents);
     if (agents.length > 0) await this.#due.reschedule("sessions", Date.now() + SESSION_CHECK_MS);
     else await this.#due.cancel("sessions");
+  }
+
+  async #audit(
+    conn: ParticipantIdentity,
+    action: string,
+    outcome: AuditEntry["outcome"],
+    details?: Record<string, unknown>,
+  ): Promise<void> {
+    await appendAudit(this.env, {
+      actorType: conn.role,
+      actorId: conn.id,
+      action,
+      target: this.#meta.chatId,
+      outcome,
+      ip: conn.ip ?? null,
+      userAgent: conn.userAgent ?? null,
+      department: this.#meta.department,
+      ...(details ? { details } : {}),
+      at: Date.now(),
+    });
+  }
+
+  async #closeWithdrawnMonitors(agents: [WebSocket, Connection][]): Promise<void> {
+    const monitors = agents.filter(([, conn]) => conn.mode === "monitor");
+    if (monitors.length === 0) return;
+    let access: Map<string, AgentAccess>;
+    try {
+      access = await accessOf(this.env.DB, [...new Set(monitors.map(([, c]) => c.id))]);
+    } catch (error) {
+      console.error("[parley] checking monitor permissions failed", error);
+      return; // the next check tries again
+    }
+    const department = this.#meta.department ?? "";
+    for (const [ws, conn] of monitors) {
+      const now = access.get(conn.id);
+      // The same rule as at the upgrade: the permission and the chat's department.
+      if (
+        now?.permissions.includes(CHAT_SOCKET_MODES.monitor) &&
+        now.departments.includes(department)
+      ) {
+        continue;
+      }
+      this.#connections.delete(ws);
+      ws.close(1008, "permission withdrawn");
+    }
   }
 
   #onClose(ws: WebSocket): void {
@@ -290,26 +408,6 @@ export class ChatSession extends DurableObject<Env> {
       await this.#due.reschedule("finalize", Date.now() + RETRY_BACKOFF_MS);
     }
   }
-}
-
-function sender(conn: Connection): EventSender {
-  return { role: conn.role, id: conn.id, name: conn.name };
-}
-
-function send(ws: WebSocket, frame: ChatServerFrame): void {
-  try {
-    ws.send(JSON.stringify(frame));
-  } catch {
-    // The socket closed under us; its close handler removes it.
-  }
-}
-
-function sendError(
-  ws: WebSocket,
-  code: Extract<ChatServerFrame, { type: "error" }>["code"],
-  message: string,
-) {
-  send(ws, { type: "error", code, message });
 }
 
 function errorBody(code: string, message: string) {

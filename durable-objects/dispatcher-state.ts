@@ -79,6 +79,17 @@ export class DispatcherState {
     return this.agent(agent.id) as AgentState;
   }
 
+  /** Updates an agent's departments; answers whether they changed. */
+  setDepartments(id: string, departments: readonly string[]): boolean {
+    const current = this.agent(id);
+    const next = [...departments].sort();
+    if (!current || JSON.stringify([...current.departments].sort()) === JSON.stringify(next)) {
+      return false;
+    }
+    this.#sql.exec("UPDATE agents SET departments = ? WHERE id = ?", JSON.stringify(next), id);
+    return true;
+  }
+
   agent(id: string): AgentState | null {
     const row = this.#sql.exec<AgentRow>("SELECT * FROM agents WHERE id = ?", id).toArray()[0];
     return row ? toAgent(row) : null;

@@ -2,7 +2,8 @@
  * Dispatcher — one per deployment: agents' presence, capacity, the waiting queue, routing
  * and offers. Uses the Hibernation API (`ctx.acceptWebSocket`): agents stay connected for
  * hours, mostly idle, and a hibernated object costs nothing. All state is in SQLite (see
- * dispatcher-state.ts); socket attachments carry only the agent's id.
+ * dispatcher-state.ts); socket attachments carry the agent's id, session and whether they may
+ * receive offers (console-access.ts checks permissions).
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -16,9 +17,16 @@ import {
 } from "../src/protocol/dispatcher-frames.ts";
 import { SUBPROTOCOL } from "../src/protocol/limits.ts";
 import { parseFrame, safeJson } from "../src/protocol/parse-frame.ts";
+import { DISPATCHER_ACTIONS } from "../src/security/action-permissions.ts";
 import { assignChat } from "../src/store/chats.ts";
 import type { Env } from "../worker/env.ts";
 import { getChatSession } from "./chat-session.ts";
+import {
+  attachmentOf,
+  ConsoleAccess,
+  type ConsoleAttachment,
+  sendConsole,
+} from "./console-access.ts";
 import { DispatcherState, type QueueEntry } from "./dispatcher-state.ts";
 import { DueItems } from "./due-items.ts";
 import { PARTICIPANT_HEADER } from "./participant.ts";
@@ -32,15 +40,14 @@ export const dispatcherAgent = z.object({
   departments: z.array(z.string()).min(1),
   capacity: z.number().int().min(1),
   sessionId: z.string().max(64),
+  /** Effective permissions when the socket opened; refreshed by the session check. */
+  permissions: z.array(z.string()),
+  ip: z.string().max(64).nullable(),
+  userAgent: z.string().max(256).nullable(),
 });
 export type DispatcherAgent = z.infer<typeof dispatcherAgent>;
 
 export type EnqueueResult = { queued: true; position: number } | { offline: true };
-
-interface Attachment {
-  agentId: string;
-  sessionId: string;
-}
 
 /** The deployment's one Dispatcher. */
 export function getDispatcher(env: Env): DurableObjectStub<Dispatcher> {
@@ -51,11 +58,27 @@ export class Dispatcher extends DurableObject<Env> {
   readonly #state: DispatcherState;
   readonly #activity: SessionActivity;
   readonly #due: DueItems;
+  readonly #access: ConsoleAccess;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#state = new DispatcherState(ctx.storage.sql);
     this.#due = new DueItems(ctx.storage);
+    this.#access = new ConsoleAccess({
+      env,
+      socketsOf: (agentId) => this.#socketsOf(agentId),
+      withdrawOffers: (agentId) => {
+        let any = false;
+        for (const entry of this.#state.queue()) {
+          if (entry.offeredTo !== agentId) continue;
+          this.#withdraw(entry, "expired");
+          any = true;
+        }
+        return any;
+      },
+      setDepartments: (agentId, departments) =>
+        departments.length > 0 && this.#state.setDepartments(agentId, departments),
+    });
     this.#activity = new SessionActivity(env.DB, sessionLimits(env), (promise) =>
       ctx.waitUntil(promise),
     );
@@ -110,11 +133,14 @@ export class Dispatcher extends DurableObject<Env> {
     server.serializeAttachment({
       agentId: agent.id,
       sessionId: agent.sessionId,
-    } satisfies Attachment);
+      canAccept: agent.permissions.includes(DISPATCHER_ACTIONS.accept),
+      ip: agent.ip,
+      userAgent: agent.userAgent,
+    } satisfies ConsoleAttachment);
     this.#state.upsertAgent(agent);
     await this.#due.schedule("sessions", Date.now() + SESSION_CHECK_MS);
     this.#sendStatus(agent.id);
-    send(server, { type: "queue", chats: this.#queueFor(agent.id) });
+    sendConsole(server, { type: "queue", chats: this.#queueFor(agent.id) });
     await this.#route();
     return new Response(null, {
       status: 101,
@@ -124,18 +150,25 @@ export class Dispatcher extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    const { agentId, sessionId } = ws.deserializeAttachment() as Attachment;
+    const { agentId, sessionId } = attachmentOf(ws);
     const parsed = parseFrame(dispatcherClientFrame, data);
-    if (!parsed.ok) return send(ws, { type: "error", code: parsed.code, message: parsed.message });
+    if (!parsed.ok)
+      return sendConsole(ws, { type: "error", code: parsed.code, message: parsed.message });
     const frame = parsed.frame;
     this.#activity.touch(sessionId);
+    const needed = DISPATCHER_ACTIONS[frame.type];
+    if (needed) {
+      const { allowed, changed } = await this.#access.permits(ws, needed, frame);
+      if (changed) await this.#route();
+      if (!allowed) return;
+    }
     switch (frame.type) {
       case "status":
         return this.#onStatus(agentId, frame.status);
       case "accept":
         return this.#onAccept(ws, agentId, frame.chatId);
       case "refuse":
-        return this.#onRefuse(agentId, frame.chatId);
+        return this.#onRefuse(ws, agentId, frame.chatId);
     }
   }
 
@@ -197,7 +230,7 @@ export class Dispatcher extends DurableObject<Env> {
       (entry.offeredTo === agentId ||
         (entry.offeredTo === null && agent.departments.includes(entry.department)));
     if (!entry || !agent || !pickable) {
-      return send(ws, {
+      return sendConsole(ws, {
         type: "error",
         code: "not_offered",
         message: "This chat is not offered to you.",
@@ -208,7 +241,7 @@ export class Dispatcher extends DurableObject<Env> {
       this.#state.activeChats(agentId) + this.#state.pendingOffers(agentId) - ownOffer >=
       agent.capacity
     ) {
-      return send(ws, {
+      return sendConsole(ws, {
         type: "error",
         code: "at_capacity",
         message: "You are at your chat limit.",
@@ -237,28 +270,40 @@ export class Dispatcher extends DurableObject<Env> {
         this.#state.saveDeclines(entry);
         this.#state.setOffer(chatId, entry.offeredTo, entry.offerExpiresAt);
       }
-      send(ws, { type: "error", code: "unavailable", message: "Try again in a moment." });
+      sendConsole(ws, { type: "error", code: "unavailable", message: "Try again in a moment." });
     } else if (!stillOurs) {
       this.#sendToAgent(agentId, { type: "offer_withdrawn", chatId, reason: "ended" });
     } else {
       this.#sendToAgent(agentId, { type: "assigned", chatId });
       this.ctx.waitUntil(this.#notifyChat(chatId, null));
+      await this.#access.audit(attachmentOf(ws), {
+        action: "chat.accept",
+        target: chatId,
+        outcome: "success",
+        department: entry.department,
+      });
     }
     this.#sendStatus(agentId);
     await this.#route();
   }
 
-  async #onRefuse(agentId: string, chatId: string): Promise<void> {
+  async #onRefuse(ws: WebSocket, agentId: string, chatId: string): Promise<void> {
     const entry = this.#state.queued(chatId);
     if (!entry || entry.offeredTo !== agentId) return;
     entry.refusedBy = [...new Set([...entry.refusedBy, agentId])];
     this.#state.saveDeclines(entry);
     this.#withdraw(entry, "refused");
     await this.#route();
+    await this.#access.audit(attachmentOf(ws), {
+      action: "chat.refuse",
+      target: chatId,
+      outcome: "success",
+      department: entry.department,
+    });
   }
 
   async #onDisconnect(ws: WebSocket): Promise<void> {
-    const { agentId } = ws.deserializeAttachment() as Attachment;
+    const { agentId } = attachmentOf(ws);
     if (this.#socketsOf(agentId, ws).length > 0) return;
     // The agent's last socket is gone: their pending offers go to someone else.
     for (const entry of this.#state.queue()) {
@@ -292,12 +337,14 @@ export class Dispatcher extends DurableObject<Env> {
     else await this.#due.reschedule("offers", next);
   }
 
-  /** Closes console sockets whose session ended; checks again while any agent is connected. */
+  /**
+   * Closes console sockets whose session ended and refreshes who may receive offers; checks
+   * again while any agent is connected.
+   */
   async #checkSessions(): Promise<void> {
     const sockets = this.ctx.getWebSockets();
-    await this.#activity.closeEnded(
-      sockets.map((ws) => [ws, (ws.deserializeAttachment() as Attachment).sessionId]),
-    );
+    await this.#activity.closeEnded(sockets.map((ws) => [ws, attachmentOf(ws).sessionId]));
+    if (await this.#access.refresh(sockets)) await this.#route();
     if (sockets.length > 0) await this.#due.reschedule("sessions", Date.now() + SESSION_CHECK_MS);
     else await this.#due.cancel("sessions");
   }
@@ -309,7 +356,9 @@ export class Dispatcher extends DurableObject<Env> {
       capacity: agent.capacity,
       load: this.#state.activeChats(agent.id) + this.#state.pendingOffers(agent.id),
       lastAssignedAt: agent.lastAssignedAt,
-      online: agent.status === "online" && this.#socketsOf(agent.id).length > 0,
+      online:
+        agent.status === "online" &&
+        this.#socketsOf(agent.id).some((ws) => attachmentOf(ws).canAccept),
     }));
   }
 
@@ -321,6 +370,8 @@ export class Dispatcher extends DurableObject<Env> {
   }
 
   #queueFor(agentId: string): QueuedChat[] {
+    // Waiting visitors' details are for agents who may take them.
+    if (!this.#socketsOf(agentId).some((ws) => attachmentOf(ws).canAccept)) return [];
     const departments = this.#state.agent(agentId)?.departments ?? [];
     const positions = this.#state.positions();
     return this.#state
@@ -337,8 +388,8 @@ export class Dispatcher extends DurableObject<Env> {
 
   #broadcastQueue(): void {
     for (const ws of this.ctx.getWebSockets()) {
-      const { agentId } = ws.deserializeAttachment() as Attachment;
-      send(ws, { type: "queue", chats: this.#queueFor(agentId) });
+      const { agentId } = attachmentOf(ws);
+      sendConsole(ws, { type: "queue", chats: this.#queueFor(agentId) });
     }
   }
 
@@ -379,14 +430,6 @@ export class Dispatcher extends DurableObject<Env> {
   }
 
   #sendToAgent(agentId: string, frame: DispatcherServerFrame): void {
-    for (const ws of this.#socketsOf(agentId)) send(ws, frame);
-  }
-}
-
-function send(ws: WebSocket, frame: DispatcherServerFrame): void {
-  try {
-    ws.send(JSON.stringify(frame));
-  } catch {
-    // Closed under us; webSocketClose cleans up.
+    for (const ws of this.#socketsOf(agentId)) sendConsole(ws, frame);
   }
 }

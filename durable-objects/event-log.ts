@@ -4,6 +4,7 @@
  * last seq, and replay streams rows through a cursor instead of loading the history.
  */
 import type { ChatEvent, ChatEventKind, EventSender } from "../src/protocol/chat-frames.ts";
+import type { SecureFormField } from "../src/security/secure-form.ts";
 
 interface EventRow extends Record<string, SqlStorageValue> {
   seq: number;
@@ -15,6 +16,7 @@ interface EventRow extends Record<string, SqlStorageValue> {
   text: string | null;
   client_id: string | null;
   reason: string | null;
+  form: string | null;
 }
 
 export interface NewEvent {
@@ -23,6 +25,13 @@ export interface NewEvent {
   text?: string;
   clientId?: string;
   reason?: string;
+  form?: ChatEvent["form"];
+}
+
+/** A secure form as the log knows it: its fields, and whether it was submitted. */
+export interface LoggedForm {
+  fields: SecureFormField[];
+  submitted: boolean;
 }
 
 export class EventLog {
@@ -34,7 +43,12 @@ export class EventLog {
     sql.exec(`CREATE TABLE IF NOT EXISTS events (
       seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL,
       from_role TEXT NOT NULL, from_id TEXT, from_name TEXT, text TEXT,
-      client_id TEXT, reason TEXT, flushed INTEGER NOT NULL DEFAULT 0)`);
+      client_id TEXT, reason TEXT, flushed INTEGER NOT NULL DEFAULT 0, form TEXT)`);
+    // Objects created before secure forms existed get the column (SQLite has no ADD COLUMN
+    // IF NOT EXISTS).
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(events)").toArray();
+    if (!columns.some((c) => c.name === "form"))
+      sql.exec("ALTER TABLE events ADD COLUMN form TEXT");
     // A client's retry of the same message (same clientId) must not be stored twice.
     sql.exec(`CREATE UNIQUE INDEX IF NOT EXISTS events_client
       ON events (from_id, client_id) WHERE client_id IS NOT NULL`);
@@ -52,8 +66,9 @@ export class EventLog {
   append(event: NewEvent, at = Date.now()): ChatEvent {
     const seq = this.#lastSeq + 1;
     this.#sql.exec(
-      `INSERT INTO events (seq, at, kind, from_role, from_id, from_name, text, client_id, reason)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO events (seq, at, kind, from_role, from_id, from_name, text, client_id, reason,
+         form)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq,
       at,
       event.kind,
@@ -63,6 +78,7 @@ export class EventLog {
       event.text ?? null,
       event.clientId ?? null,
       event.reason ?? null,
+      event.form ? JSON.stringify(event.form) : null,
     );
     this.#lastSeq = seq;
     return toEvent(this.#sql.exec<EventRow>("SELECT * FROM events WHERE seq = ?", seq).one());
@@ -78,6 +94,21 @@ export class EventLog {
       )
       .toArray();
     return rows[0]?.seq ?? null;
+  }
+
+  /** The secure form `requestId` (fields from its request event), or null when unknown. */
+  findForm(requestId: string): LoggedForm | null {
+    const rows = this.#sql
+      .exec<EventRow>(
+        `SELECT * FROM events WHERE kind IN ('secure_form.requested', 'secure_form.submitted')
+           AND json_extract(form, '$.requestId') = ? ORDER BY seq`,
+        requestId,
+      )
+      .toArray()
+      .map(toEvent);
+    const fields = rows.find((e) => e.kind === "secure_form.requested")?.form?.fields;
+    if (!fields) return null;
+    return { fields, submitted: rows.some((e) => e.kind === "secure_form.submitted") };
   }
 
   /** Every event after `afterSeq`, in order, streamed from storage. */
@@ -119,5 +150,6 @@ function toEvent(row: EventRow): ChatEvent {
   if (row.text !== null) event.text = row.text;
   if (row.client_id !== null) event.clientId = row.client_id;
   if (row.reason !== null) event.reason = row.reason;
+  if (row.form !== null) event.form = JSON.parse(row.form) as ChatEvent["form"];
   return event;
 }

@@ -15,6 +15,9 @@ export const participantIdentity = z.object({
   mode: z.enum(["participate", "monitor"]),
   /** The agent's session: activity on the socket keeps it from idling out. */
   sessionId: z.string().max(64).optional(),
+  /** Where the participant connected from, for audit rows of their actions. */
+  ip: z.string().max(64).nullable().optional(),
+  userAgent: z.string().max(256).nullable().optional(),
 });
 export type ParticipantIdentity = z.infer<typeof participantIdentity>;
 

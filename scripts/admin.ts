@@ -25,7 +25,7 @@ const HELP = `Parley admin CLI
 Usage: npm run admin -- <command> [options]
 
 Commands:
-  create-agent   --email E --name N --role ${ROLES.join("|")}
+  create-agent   --email E --name N --role ${ROLES.join("|")}  (joins that preset group)
                  [--department D]...  (repeatable; default: ${DEFAULT_DEPARTMENT})
                  Reads the password from standard input: exactly one line (a trailing
                  newline is removed), or a hidden prompt on a terminal. Never pass it as
@@ -41,7 +41,7 @@ Commands:
                  chooses a new password; ends all their sessions when used. At most
                  PASSWORD_RESETS_PER_DAY per agent per 24 hours.
   list-agents    [--json]
-                 Lists agents: email, name, role, departments, disabled.
+                 Lists agents: email, name, groups, departments, disabled.
 
 Database options (every command):
   --local            the local database used by \`wrangler dev\` (default)
@@ -197,11 +197,11 @@ function required(value: string | undefined, flag: string): string {
 
 function formatTable(agents: AgentSummary[]): string {
   if (agents.length === 0) return "No agents yet.";
-  const header = ["EMAIL", "NAME", "ROLE", "DEPARTMENTS", "DISABLED"];
+  const header = ["EMAIL", "NAME", "GROUPS", "DEPARTMENTS", "DISABLED"];
   const rows = agents.map((agent) => [
     agent.email,
     agent.name,
-    agent.role,
+    agent.groups.join(","),
     agent.departments.join(","),
     agent.disabledAt === null ? "no" : new Date(agent.disabledAt).toISOString(),
   ]);

@@ -18,8 +18,11 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const src = (p: string) => path.join(root, "src", p);
 const dist = (p = "") => path.join(root, "dist", p);
 
-/** The widget ships on customers' pages: keep it small (DESIGN: "a small embeddable widget"). */
-const WIDGET_BUDGET_BYTES = 15 * 1024;
+/**
+ * The widget ships on customers' pages: keep it small. The budget is what travels over the
+ * wire — gzipped bytes, 15 KB (the widget issue's figure).
+ */
+const WIDGET_BUDGET_GZIP_BYTES = 15 * 1024;
 
 const common: BuildOptions = {
   bundle: true,
@@ -91,9 +94,9 @@ async function main(): Promise<void> {
   );
   console.log(`dist/widget.js.sri   ${sri}`);
   console.log(`dist/console/console.js ${consoleSize} bytes (${kb(consoleSize)})`);
-  if (code.length > WIDGET_BUDGET_BYTES) {
+  if (gzipped > WIDGET_BUDGET_GZIP_BYTES) {
     throw new Error(
-      `widget.js is ${code.length} bytes, over its ${WIDGET_BUDGET_BYTES}-byte budget`,
+      `widget.js is ${gzipped} bytes gzipped, over its ${WIDGET_BUDGET_GZIP_BYTES}-byte budget`,
     );
   }
 }

@@ -3,6 +3,7 @@
  * ConfigError, which the Worker turns into `503 config_invalid`: it fails closed.
  */
 import { z } from "zod";
+import type { MaskingMode } from "./protocol/masked-text.ts";
 import {
   type PasswordPolicy,
   PasswordPolicyError,
@@ -48,6 +49,10 @@ export interface Config {
   accountInactiveMs: number;
   /** Every agent must enrol in MFA (departments can also require it of their agents). */
   mfaRequired: boolean;
+  /** `strict` also masks a security code or expiry date right after a card number. */
+  cardMasking: MaskingMode;
+  /** How long submitted secure-form values stay viewable (memory only). */
+  secureFormTtlMs: number;
 }
 
 /** A setting is missing or malformed; the message names it (never its value). */
@@ -101,6 +106,8 @@ const schema = z.object({
   PASSWORD_RESETS_PER_DAY: int(3, 1, 100),
   ACCOUNT_INACTIVE_DAYS: int(90, 1, 3650),
   MFA_REQUIRED: z.enum(["true", "false"]).default("false"),
+  CARD_MASKING: z.enum(["standard", "strict"]).default("standard"),
+  SECURE_FORM_TTL_MINUTES: int(15, 1, 60),
   CAPTCHA_PROVIDER: z.enum(["altcha", "turnstile"]).default("altcha"),
   CAPTCHA_KEY: z.string().optional(),
   ALTCHA_MAX_COUNTER: int(4000, 10, 1_000_000),
@@ -186,5 +193,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
     captcha: captchaConfig(vars),
     accountInactiveMs: vars.ACCOUNT_INACTIVE_DAYS * 86_400_000,
     mfaRequired: vars.MFA_REQUIRED === "true",
+    cardMasking: vars.CARD_MASKING,
+    secureFormTtlMs: vars.SECURE_FORM_TTL_MINUTES * 60_000,
   };
 }

@@ -11,13 +11,31 @@ import type { AppEnv } from "./app-env.ts";
 import { loadConfig } from "./middleware/config.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
 import { agentRoutes } from "./routes/agent.ts";
+import { agentsRoutes } from "./routes/agents.ts";
+import { auditRoutes } from "./routes/audit.ts";
 import { authRoutes } from "./routes/auth.ts";
+import { departmentsRoutes } from "./routes/departments.ts";
+import { groupsRoutes } from "./routes/groups.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { mfaRoutes } from "./routes/mfa.ts";
+import { offlineMessagesRoutes } from "./routes/offline-messages.ts";
 import { passwordRoutes } from "./routes/password.ts";
 import { reauthRoutes } from "./routes/reauth.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
+import { transcriptsRoutes } from "./routes/transcripts.ts";
 import { visitorRoutes } from "./routes/visitor.ts";
+
+/** The console's API prefixes: credentialed CORS for CONSOLE_ORIGINS. */
+const CONSOLE_API = [
+  "/api/auth",
+  "/api/agent",
+  "/api/agents",
+  "/api/departments",
+  "/api/groups",
+  "/api/audit",
+  "/api/transcripts",
+  "/api/offline-messages",
+];
 
 /** Creates the application. */
 export function createApp(): Hono<AppEnv> {
@@ -57,13 +75,12 @@ export function createApp(): Hono<AppEnv> {
   const consoleCors = cors({
     origin: (origin, c: Context<AppEnv>) =>
       c.var.config.consoleOrigins.includes(origin) ? origin : null,
-    allowMethods: ["GET", "POST", "DELETE"],
+    allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
     allowHeaders: ["content-type"],
     credentials: true,
     maxAge: 600,
   });
-  app.use("/api/auth/*", consoleCors);
-  app.use("/api/agent/*", consoleCors);
+  for (const path of CONSOLE_API) app.use(`${path}/*`, consoleCors);
 
   app.route("/healthz", healthRoutes);
   app.route("/api/auth/password", passwordRoutes);
@@ -73,6 +90,12 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/auth", authRoutes);
   app.route("/api/visitor", visitorRoutes);
   app.route("/api/agent", agentRoutes);
+  app.route("/api/agents", agentsRoutes);
+  app.route("/api/departments", departmentsRoutes);
+  app.route("/api/groups", groupsRoutes);
+  app.route("/api/audit", auditRoutes);
+  app.route("/api/transcripts", transcriptsRoutes);
+  app.route("/api/offline-messages", offlineMessagesRoutes);
 
   app.all("/api/*", () => {
     throw new ApiError(404, "not_found", "No such endpoint.");

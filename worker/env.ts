@@ -2,6 +2,7 @@
  * Bindings and variables of the Worker and its Durable Objects (see wrangler.toml).
  * Vars arrive as strings; `src/config.ts` parses them into a typed Config.
  */
+import type { AuditLog } from "../durable-objects/audit-log.ts";
 import type { ChatSession } from "../durable-objects/chat-session.ts";
 import type { Dispatcher } from "../durable-objects/dispatcher.ts";
 
@@ -9,6 +10,8 @@ export interface Env {
   DB: D1Database;
   CHAT_SESSION: DurableObjectNamespace<ChatSession>;
   DISPATCHER: DurableObjectNamespace<Dispatcher>;
+  /** The audit hash chain's single writer (one instance, `idFromName("global")`). */
+  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
   ASSETS: Fetcher;
   /** Secret: HMAC key for session and visitor JWTs (≥ 32 bytes). */
   SESSION_KEY?: string;

@@ -3,6 +3,7 @@ import { createApp } from "./app.ts";
 import type { Env } from "./env.ts";
 import { runScheduled } from "./scheduled.ts";
 
+export { AuditLog } from "../durable-objects/audit-log.ts";
 export { ChatSession } from "../durable-objects/chat-session.ts";
 export { Dispatcher } from "../durable-objects/dispatcher.ts";
 

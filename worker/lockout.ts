@@ -4,8 +4,8 @@
  * Shared by login and by password change (a stolen session must not guess passwords).
  */
 import type { Context } from "hono";
+import { appendAudit } from "../durable-objects/audit-log.ts";
 import type { AgentRecord } from "../src/store/agents.ts";
-import { appendAudit } from "../src/store/audit.ts";
 import {
   clearFailures,
   type FailureState,
@@ -61,7 +61,7 @@ export async function countFailure(
   if (account?.lockedUntil && account.lockedUntil > now) {
     if (agent && account.justLocked) {
       await revokeAgentSessions(db, agent.id, now);
-      await appendAudit(db, {
+      await appendAudit(c.env, {
         actorType: "system",
         actorId: null,
         action: "auth.lockout",

@@ -3,8 +3,9 @@
  * ACCOUNT_INACTIVE_DAYS (their sockets then close within 5 s, see session-activity.ts) and
  * purges expired login state. Idempotent: running it twice changes nothing more.
  */
+
+import { appendAudit } from "../durable-objects/audit-log.ts";
 import { ConfigError, parseConfig } from "../src/config.ts";
-import { appendAudit } from "../src/store/audit.ts";
 import { disableInactiveAgents, purgeLoginState } from "../src/store/maintenance.ts";
 import type { Env } from "./env.ts";
 
@@ -22,7 +23,7 @@ export async function runScheduled(env: Env, now = Date.now()): Promise<void> {
   }
   const disabled = await disableInactiveAgents(env.DB, now - config.accountInactiveMs, now);
   for (const id of disabled) {
-    await appendAudit(env.DB, {
+    await appendAudit(env, {
       actorType: "system",
       actorId: null,
       action: "agent.disable_inactive",

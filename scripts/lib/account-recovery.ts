@@ -4,9 +4,9 @@
  * password). Only a SHA-256 of the token is stored; the token itself is shown once.
  */
 import { hashToken, randomToken } from "../../src/security/tokens.ts";
-import { auditInsert } from "./audit.ts";
+import { d1ExecuteAudited } from "./audit.ts";
 import { CliError } from "./cli.ts";
-import { type D1Target, d1Execute, sqlValue } from "./d1.ts";
+import { type D1Target, d1Query, sqlValue } from "./d1.ts";
 
 /**
  * Re-enables a disabled agent (e.g. disabled for inactivity); the inactivity clock starts
@@ -15,10 +15,11 @@ import { type D1Target, d1Execute, sqlValue } from "./d1.ts";
 export async function enableAgent(target: D1Target, email: string): Promise<string> {
   const id = await findAgentId(target, email);
   const now = Date.now();
-  await d1Execute(target, [
-    `UPDATE agents SET disabled_at = NULL, last_login_at = ${now} WHERE id = ${sqlValue(id)}`,
-    auditInsert(now, "agent.enable", id, { email: email.trim() }),
-  ]);
+  await d1ExecuteAudited(
+    target,
+    [`UPDATE agents SET disabled_at = NULL, last_login_at = ${now} WHERE id = ${sqlValue(id)}`],
+    { at: now, action: "agent.enable", target: id, details: { email: email.trim() } },
+  );
   return id;
 }
 
@@ -26,9 +27,10 @@ export async function enableAgent(target: D1Target, email: string): Promise<stri
 export const RESET_TOKEN_MINUTES = 30;
 
 async function findAgentId(target: D1Target, email: string): Promise<string> {
-  const [rows = []] = await d1Execute(target, [
+  const rows = await d1Query(
+    target,
     `SELECT id FROM agents WHERE email = ${sqlValue(email.trim())}`,
-  ]);
+  );
   const id = rows[0]?.id;
   if (typeof id !== "string") throw new CliError(`no agent with email ${email.trim()}`);
   return id;
@@ -38,10 +40,13 @@ async function findAgentId(target: D1Target, email: string): Promise<string> {
 export async function unlockAgent(target: D1Target, email: string): Promise<string> {
   const id = await findAgentId(target, email);
   const now = Date.now();
-  await d1Execute(target, [
-    `DELETE FROM login_failures WHERE kind = 'account' AND key = ${sqlValue(email.trim().toLowerCase())}`,
-    auditInsert(now, "agent.unlock", id, { email: email.trim() }),
-  ]);
+  await d1ExecuteAudited(
+    target,
+    [
+      `DELETE FROM login_failures WHERE kind = 'account' AND key = ${sqlValue(email.trim().toLowerCase())}`,
+    ],
+    { at: now, action: "agent.unlock", target: id, details: { email: email.trim() } },
+  );
   return id;
 }
 
@@ -56,10 +61,11 @@ export async function issuePasswordReset(
 ): Promise<{ agentId: string; token: string; expiresAt: number }> {
   const id = await findAgentId(target, email);
   const now = Date.now();
-  const [recent = []] = await d1Execute(target, [
+  const recent = await d1Query(
+    target,
     `SELECT count(*) AS n FROM password_tokens
      WHERE agent_id = ${sqlValue(id)} AND created_at > ${now - 86_400_000}`,
-  ]);
+  );
   if (Number(recent[0]?.n ?? 0) >= resetsPerDay) {
     throw new CliError(
       `${resetsPerDay} password resets were already issued for ${email.trim()} in the last 24 hours (PASSWORD_RESETS_PER_DAY)`,
@@ -67,12 +73,20 @@ export async function issuePasswordReset(
   }
   const token = randomToken();
   const expiresAt = now + RESET_TOKEN_MINUTES * 60_000;
-  await d1Execute(target, [
-    // Earlier unused tokens of the agent stop working: only the newest link is valid.
-    `UPDATE password_tokens SET used_at = ${now} WHERE agent_id = ${sqlValue(id)} AND used_at IS NULL`,
-    `INSERT INTO password_tokens (token_hash, agent_id, purpose, created_at, expires_at)
-     VALUES (${sqlValue(await hashToken(token))}, ${sqlValue(id)}, 'reset', ${now}, ${expiresAt})`,
-    auditInsert(now, "auth.password_reset_issue", id, { email: email.trim(), expiresAt }),
-  ]);
+  await d1ExecuteAudited(
+    target,
+    [
+      // Earlier unused tokens of the agent stop working: only the newest link is valid.
+      `UPDATE password_tokens SET used_at = ${now} WHERE agent_id = ${sqlValue(id)} AND used_at IS NULL`,
+      `INSERT INTO password_tokens (token_hash, agent_id, purpose, created_at, expires_at)
+       VALUES (${sqlValue(await hashToken(token))}, ${sqlValue(id)}, 'reset', ${now}, ${expiresAt})`,
+    ],
+    {
+      at: now,
+      action: "auth.password_reset_issue",
+      target: id,
+      details: { email: email.trim(), expiresAt },
+    },
+  );
   return { agentId: id, token, expiresAt };
 }

@@ -4,18 +4,19 @@
  */
 import initArgon2 from "@phi-ag/argon2/node";
 import { z } from "zod";
-import type { AgentRole } from "../../src/protocol/http.ts";
 import { hashPassword } from "../../src/security/password-hash.ts";
 import {
   checkPassword,
   describePasswordProblems,
   type PasswordPolicy,
 } from "../../src/security/password-policy.ts";
-import { auditInsert } from "./audit.ts";
+import { d1ExecuteAudited } from "./audit.ts";
 import { CliError } from "./cli.ts";
-import { D1Error, type D1Target, d1Execute, type Row, sqlValue } from "./d1.ts";
+import { D1Error, type D1Target, d1Query, type Row, sqlValue } from "./d1.ts";
 
-export const ROLES = ["administrator", "supervisor", "agent"] as const satisfies AgentRole[];
+/** Presets: `--role X` puts the new agent into the preset group `Xs` (editable grant sets). */
+export const ROLES = ["administrator", "supervisor", "agent"] as const;
+export type AgentRole = (typeof ROLES)[number];
 
 /** The department of agents created without one (seeded by the first migration). */
 export const DEFAULT_DEPARTMENT = "general";
@@ -84,12 +85,16 @@ export async function createAgent(
     throw new CliError(`the password does not meet the policy:\n${reasons.join("\n")}`);
   }
 
-  const [taken, known] = await d1Execute(target, [
+  const taken = await d1Query(
+    target,
     `SELECT id FROM agents WHERE email = ${sqlValue(agent.email)}`,
+  );
+  const known = await d1Query(
+    target,
     `SELECT id FROM departments WHERE id IN (${agent.departments.map(sqlValue).join(", ")})`,
-  ]);
-  if (taken?.length) throw new CliError(`an agent with email ${agent.email} already exists`);
-  const knownIds = new Set(known?.map((row) => row.id));
+  );
+  if (taken.length > 0) throw new CliError(`an agent with email ${agent.email} already exists`);
+  const knownIds = new Set(known.map((row) => row.id));
   const unknown = agent.departments.filter((id) => !knownIds.has(id));
   if (unknown.length > 0) throw new CliError(`unknown department: ${unknown.join(", ")}`);
 
@@ -98,24 +103,30 @@ export async function createAgent(
   const id = crypto.randomUUID();
   const now = Date.now();
   const statements = [
-    `INSERT INTO agents (id, email, name, role, password_hash, password_changed_at,
+    `INSERT INTO agents (id, email, name, password_hash, password_changed_at,
        must_change_password, created_at)
      VALUES (${sqlValue(id)}, ${sqlValue(agent.email)}, ${sqlValue(agent.name)},
-       ${sqlValue(agent.role)}, ${sqlValue(passwordHash)}, ${now}, 0, ${now})`,
+       ${sqlValue(passwordHash)}, ${now}, 0, ${now})`,
+    `INSERT INTO agent_groups (agent_id, group_id)
+     VALUES (${sqlValue(id)}, ${sqlValue(`${agent.role}s`)})`,
     ...agent.departments.map(
       (department) =>
         `INSERT INTO agent_departments (agent_id, department_id)
          VALUES (${sqlValue(id)}, ${sqlValue(department)})`,
     ),
-    auditInsert(now, "agent.create", id, {
-      email: agent.email,
-      name: agent.name,
-      role: agent.role,
-      departments: agent.departments,
-    }),
   ];
   try {
-    await d1Execute(target, statements);
+    await d1ExecuteAudited(target, statements, {
+      at: now,
+      action: "agent.create",
+      target: id,
+      details: {
+        email: agent.email,
+        name: agent.name,
+        role: agent.role,
+        departments: agent.departments,
+      },
+    });
   } catch (error) {
     // Another writer may have taken the email between the check and the insert.
     if (error instanceof D1Error && /UNIQUE constraint failed: agents\.email/.test(error.text)) {
@@ -130,23 +141,25 @@ export async function createAgent(
 export interface AgentSummary {
   email: string;
   name: string;
-  role: AgentRole;
+  groups: string[];
   departments: string[];
   disabledAt: number | null;
 }
 
 /** Every agent, by email. */
 export async function listAgents(target: D1Target): Promise<AgentSummary[]> {
-  const [rows = []] = await d1Execute(target, [
-    `SELECT a.email, a.name, a.role, a.disabled_at,
+  const rows = await d1Query(
+    target,
+    `SELECT a.email, a.name, a.disabled_at,
        (SELECT group_concat(department_id, ',') FROM agent_departments
-        WHERE agent_id = a.id) AS departments
+        WHERE agent_id = a.id) AS departments,
+       (SELECT group_concat(group_id, ',') FROM agent_groups WHERE agent_id = a.id) AS groups
      FROM agents a ORDER BY a.email COLLATE NOCASE`,
-  ]);
+  );
   return rows.map((row: Row) => ({
     email: String(row.email),
     name: String(row.name),
-    role: row.role as AgentRole,
+    groups: typeof row.groups === "string" ? row.groups.split(",").sort() : [],
     departments: typeof row.departments === "string" ? row.departments.split(",").sort() : [],
     disabledAt: typeof row.disabled_at === "number" ? row.disabled_at : null,
   }));
@@ -154,7 +167,7 @@ export async function listAgents(target: D1Target): Promise<AgentSummary[]> {
 
 /** True when no agent exists yet (the demo seed runs only then). */
 export async function hasNoAgents(target: D1Target): Promise<boolean> {
-  const [rows = []] = await d1Execute(target, ["SELECT count(*) AS n FROM agents"]);
+  const rows = await d1Query(target, "SELECT count(*) AS n FROM agents");
   return rows[0]?.n === 0;
 }
 
@@ -170,11 +183,12 @@ export interface DisableResult {
  * every request). Disabling twice is harmless: it only revokes sessions that are still open.
  */
 export async function disableAgent(target: D1Target, email: string): Promise<DisableResult> {
-  const [found = []] = await d1Execute(target, [
+  const found = await d1Query(
+    target,
     `SELECT a.id, a.disabled_at,
        (SELECT count(*) FROM sessions WHERE agent_id = a.id AND revoked_at IS NULL) AS open
      FROM agents a WHERE a.email = ${sqlValue(email.trim())}`,
-  ]);
+  );
   const row = found[0];
   if (!row) throw new CliError(`no agent with email ${email.trim()}`);
   const id = String(row.id);
@@ -184,11 +198,14 @@ export async function disableAgent(target: D1Target, email: string): Promise<Dis
     alreadyDisabled: row.disabled_at !== null,
     sessionsRevoked: Number(row.open),
   };
-  await d1Execute(target, [
-    `UPDATE agents SET disabled_at = ${now} WHERE id = ${sqlValue(id)} AND disabled_at IS NULL`,
-    `UPDATE sessions SET revoked_at = ${now}
-     WHERE agent_id = ${sqlValue(id)} AND revoked_at IS NULL`,
-    auditInsert(now, "agent.disable", id, { email: email.trim(), ...result }),
-  ]);
+  await d1ExecuteAudited(
+    target,
+    [
+      `UPDATE agents SET disabled_at = ${now} WHERE id = ${sqlValue(id)} AND disabled_at IS NULL`,
+      `UPDATE sessions SET revoked_at = ${now}
+       WHERE agent_id = ${sqlValue(id)} AND revoked_at IS NULL`,
+    ],
+    { at: now, action: "agent.disable", target: id, details: { email: email.trim(), ...result } },
+  );
   return result;
 }

@@ -1,7 +1,8 @@
 /**
- * D1 access for scripts, through `wrangler d1 execute`. SQL goes through a private temporary
+ * D1 access for scripts, through `wrangler d1 execute`. Writes go through a private temporary
  * file (`--file`), never argv, so values such as password hashes never show in `ps`; a file is
- * also executed as one batch, so its statements succeed or fail together.
+ * also executed as one batch, so its statements succeed or fail together. Reads use
+ * `--command` (remote files are imports, which return no rows).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -48,7 +49,11 @@ export function sqlValue(value: string | number | null): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-/** Runs the statements as one batch and returns each statement's rows, in order. */
+/**
+ * Runs the statements as one batch (a `--file`, so values never show in `ps`) and returns
+ * each statement's rows, in order. Against the remote database wrangler runs a file as an
+ * import, which returns no rows: read with `d1Query`.
+ */
 export async function d1Execute(target: D1Target, statements: string[]): Promise<Row[][]> {
   const folder = await mkdtemp(join(tmpdir(), "parley-d1-"));
   try {
@@ -56,21 +61,33 @@ export async function d1Execute(target: D1Target, statements: string[]): Promise
     await writeFile(file, `${statements.map((sql) => `${sql.trim()};`).join("\n")}\n`, {
       mode: 0o600,
     });
-    const args = ["d1", "execute", "DB", target.remote ? "--remote" : "--local"];
-    if (target.persistTo && !target.remote) args.push("--persist-to", target.persistTo);
     // --yes: remote file execution asks for confirmation, and a script has nobody to ask.
-    args.push("--file", file, "--json", ...(target.remote ? ["--yes"] : []));
-    const result = await runWrangler(args);
-    const output = parseJsonOutput(result.stdout);
-    if (isErrorOutput(output)) throw new D1Error(output.error.text ?? "unknown D1 error");
-    if (result.code !== 0 || !Array.isArray(output)) {
-      const detail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-5);
-      throw new CliError(`wrangler d1 execute failed (exit ${result.code}):\n${detail.join("\n")}`);
-    }
-    return output.map((item: { results?: Row[] }) => item.results ?? []);
+    return await runD1(target, ["--file", file, ...(target.remote ? ["--yes"] : [])]);
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs one read-only statement with `--command` and returns its rows (local and remote
+ * alike). Only for SQL without secrets: the statement is visible in `ps`.
+ */
+export async function d1Query(target: D1Target, sql: string): Promise<Row[]> {
+  const results = await runD1(target, ["--command", sql.replace(/\s+/g, " ").trim()]);
+  return results.flat();
+}
+
+async function runD1(target: D1Target, source: string[]): Promise<Row[][]> {
+  const args = ["d1", "execute", "DB", target.remote ? "--remote" : "--local"];
+  if (target.persistTo && !target.remote) args.push("--persist-to", target.persistTo);
+  const result = await runWrangler([...args, ...source, "--json"]);
+  const output = parseJsonOutput(result.stdout);
+  if (isErrorOutput(output)) throw new D1Error(output.error.text ?? "unknown D1 error");
+  if (result.code !== 0 || !Array.isArray(output)) {
+    const detail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-5);
+    throw new CliError(`wrangler d1 execute failed (exit ${result.code}):\n${detail.join("\n")}`);
+  }
+  return output.map((item: { results?: Row[] }) => item.results ?? []);
 }
 
 // wrangler may print a banner or warnings before the JSON document.

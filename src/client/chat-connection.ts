@@ -7,6 +7,8 @@
  *   once the replay after a reconnect is done (`ready`); the server dedupes by `clientId`, and
  *   the replay has already confirmed whatever it stored before the drop.
  * - Throttles typing notices: `on:true` at most every 2 s, `on:false` after 3 s idle or on send.
+ * - Sends secure-form frames only while connected, and never queues or resends them: they carry
+ *   card data (a submission) or a one-time action, so the user decides whether to try again.
  */
 import type {
   ChatClientFrame,
@@ -36,15 +38,29 @@ export interface ChatConnectionOptions {
   onTyping?(from: EventSender, on: boolean): void;
   /** The visitor's position in the waiting queue (visitor sockets only). */
   onQueue?(position: number): void;
-  onError?(code: ErrorCode, message: string): void;
+  /** An `error` frame; `fields` names the refused fields of an `invalid_secure_form`. */
+  onError?(code: ErrorCode, message: string, fields?: Record<string, string>): void;
+  /** Secure-form values an agent asked to view (agent sockets only; never stored). */
+  onSecureValues?(frame: SecureFormValues): void;
   onState?(state: SocketState): void;
   /** The socket closed for good (chat ended, access revoked, or reconnection gave up). */
   onClosed?(code: number): void;
 }
 
+/** The frame that carries secure-form values to the agent who asked to view them. */
+export type SecureFormValues = Extract<ChatServerFrame, { type: "secure_form.values" }>;
+
+/** Secure-form frames: request and view (agents), submit (visitors). */
+export type SecureFormFrame = Extract<
+  ChatClientFrame,
+  { type: "secure_form.request" | "secure_form.submit" | "secure_form.view" }
+>;
+
 export interface ChatConnection {
   /** Sends a message (or queues it until reconnected) and returns its `clientId`. */
   send(text: string): string;
+  /** Sends a secure-form frame now; false when not connected (nothing was sent or kept). */
+  sendForm(frame: SecureFormFrame): boolean;
   /** Call on every keystroke; sends throttled typing notices. */
   typing(): void;
   /** Asks the server to end the chat; false when not connected (nothing was sent). */
@@ -114,8 +130,11 @@ export function connectChat(opts: ChatConnectionOptions): ChatConnection {
       case "queue":
         opts.onQueue?.(frame.position);
         return;
+      case "secure_form.values":
+        opts.onSecureValues?.(frame);
+        return;
       case "error":
-        opts.onError?.(frame.code, frame.message);
+        opts.onError?.(frame.code, frame.message, frame.fields);
         return;
     }
   };
@@ -148,6 +167,9 @@ export function connectChat(opts: ChatConnectionOptions): ChatConnection {
       // Before `ready` the message waits in `unacked`; `ready` sends it.
       if (ready) sendMessage(clientId, text);
       return clientId;
+    },
+    sendForm(frame) {
+      return ready && send(frame);
     },
     typing() {
       if (!ready) return;

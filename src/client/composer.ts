@@ -1,5 +1,6 @@
 /** The message composer of a chat view, shared by the widget and the console. */
 import type { EventSender } from "../protocol/chat-frames.ts";
+import { maskCardNumbers } from "../security/card-masking.ts";
 import type { ChatConnection } from "./chat-connection.ts";
 import type { Transcript } from "./transcript.ts";
 
@@ -16,12 +17,14 @@ export interface ComposerOptions {
   isOver: () => boolean;
 }
 
-/** Wires send (button or Enter), typing notices and the end button. */
+/** Wires send (button or Enter, card numbers masked), typing notices and the end button. */
 export function bindComposer(opts: ComposerOptions): void {
   const { form, input, conn } = opts;
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    const text = input.value.trim();
+    // Card numbers are masked before they leave the page (defence in depth: the server masks
+    // every text again and stays authoritative), so the clear number is never even sent.
+    const text = maskCardNumbers(input.value.trim()).text;
     if (!text || opts.isOver()) return;
     opts.showError("");
     opts.transcript.addPending(conn.send(text), text, opts.me);

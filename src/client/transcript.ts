@@ -15,7 +15,10 @@ export interface TranscriptOptions {
   isOwn(from: EventSender): boolean;
   /** The author line of a message ("You", the agent's name, …). */
   author(from: EventSender, own: boolean): string;
-  /** The line shown for a non-message event (joined, ended, …); null hides it. */
+  /**
+   * The line shown for a non-message event (joined, ended, …); null hides it. Secure-form
+   * events the function leaves at null show their own text (the server's masked summary).
+   */
   notice(event: ChatEvent): string | null;
 }
 
@@ -27,6 +30,9 @@ export interface Transcript {
   /** Removes every message. */
   clear(): void;
 }
+
+/** A secure-form request or submission: a neutral notice, never the values (invariant 2). */
+const isSecureForm = (event: ChatEvent) => event.kind.startsWith("secure_form.");
 
 /**
  * Creates a transcript rendering into `opts.list`. Each entry is a row (`.msg`, for layout)
@@ -69,9 +75,10 @@ export function createTranscript(opts: TranscriptOptions): Transcript {
         // The stored text wins over what we typed: the server may have masked a card number.
         el = message(from, event.text ?? "", clock(event.at));
       } else {
-        const text = opts.notice(event);
+        const text = opts.notice(event) ?? (isSecureForm(event) ? (event.text ?? null) : null);
         if (text === null) return;
         el = row("system", text);
+        el.lastElementChild?.setAttribute("data-kind", event.kind);
       }
       el.lastElementChild?.setAttribute("data-seq", String(event.seq));
       // Confirmed events go above the pending ones, which stay at the bottom in send order.

@@ -1,6 +1,7 @@
 /**
  * One open chat in the console: its own socket (`?mode=participate`), transcript, typing
- * indicator, composer and End/Close buttons. Several panels live side by side.
+ * indicator, the secure form's controls, composer and End/Close buttons. Several panels live
+ * side by side.
  */
 import { connectChat } from "../client/chat-connection.ts";
 import { bindComposer } from "../client/composer.ts";
@@ -12,6 +13,7 @@ import type { AgentProfile } from "../protocol/http.ts";
 import { MAX_MESSAGE_CHARS, SUBPROTOCOL } from "../protocol/limits.ts";
 import { WS_BASE } from "./api.ts";
 import { visitorLabel } from "./offers.ts";
+import { secureForms } from "./secure-form.ts";
 
 export interface ChatPanelOptions {
   chatId: string;
@@ -72,6 +74,11 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
     { type: "button", class: "secondary", hidden: true, "data-testid": "close-chat" },
     "Close",
   );
+  const secure = secureForms({
+    permissions: agent.permissions,
+    send: (frame) => conn.sendForm(frame),
+    showError: (message) => showError(message),
+  });
   const el = h(
     "section",
     {
@@ -80,11 +87,12 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
       "data-chat-id": chatId,
       "aria-labelledby": title.id,
     },
-    h("header", null, title, h("div", { class: "actions" }, end, close)),
+    h("header", null, title, h("div", { class: "actions" }, secure.request, end, close)),
     h("p", { class: "details" }, opts.visitor?.pageUrl ?? ""),
     status,
     log,
     typing,
+    secure.el,
     error,
     form,
   );
@@ -120,6 +128,7 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
     end.hidden = true;
     close.hidden = false;
     el.classList.add("ended");
+    secure.end();
     status.textContent = "";
     showError(message);
   };
@@ -129,6 +138,7 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
     protocols: [SUBPROTOCOL],
     onEvent: (event) => {
       transcript.addEvent(event);
+      secure.onEvent(event);
       if (event.from.role === "visitor") {
         if (event.kind === "message") typing.hidden = true;
         // The offer may not have named the visitor; the chat's own events do.
@@ -142,7 +152,9 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
     onTyping: (from, on) => {
       if (from.role === "visitor") typing.hidden = !on;
     },
+    onSecureValues: (frame) => secure.onValues(frame),
     onError: (code, message) => {
+      if (secure.onError(code, message)) return;
       if (code === "chat_ended") finish();
       else showError(message);
     },
@@ -157,10 +169,17 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
 
   bindComposer({ form, input, end, conn, transcript, me, showError, isOver: () => over });
   close.addEventListener("click", () => {
+    secure.hide();
     conn.close();
     el.remove();
     opts.onClose(chatId);
   });
 
-  return { el, disconnect: () => conn.close() };
+  return {
+    el,
+    disconnect: () => {
+      secure.hide();
+      conn.close();
+    },
+  };
 }

@@ -3,25 +3,65 @@
  * One discriminated union per direction, shared by the server and the browser apps.
  */
 import { z } from "zod";
+import type { SecureFormField } from "../security/secure-form.ts";
 import { MAX_MESSAGE_CHARS } from "./limits.ts";
-import { maskedText } from "./masked-text.ts";
+import { maskedText, perMode } from "./masked-text.ts";
 
-// Masked too: a client id is echoed to every participant (invariant 1 covers all of a frame).
-const clientId = maskedText(z.string().min(1).max(64));
+const requestId = z.string().uuid();
+const fieldName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, "a field name (lowercase slug)");
 
-/** Frames a visitor or agent sends to the ChatSession. */
-export const chatClientFrame = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("hello"), lastSeq: z.number().int().min(0) }).strict(),
-  z
+/** Frames a visitor or agent sends to the ChatSession, per CARD_MASKING mode. */
+export const chatClientFrameFor = perMode((mode) => {
+  // Masked too: a client id is echoed to every participant (invariant 1 covers all of a frame).
+  const clientId = maskedText(z.string().min(1).max(64), mode);
+  const secureField = z
     .object({
-      type: z.literal("message"),
-      clientId,
-      text: maskedText(z.string().trim().min(1).max(MAX_MESSAGE_CHARS)),
+      name: fieldName,
+      kind: z.enum(["card_number", "expiry", "security_code", "cardholder_name", "text"]),
+      label: maskedText(z.string().trim().min(1).max(60), mode),
     })
-    .strict(),
-  z.object({ type: z.literal("typing"), on: z.boolean() }).strict(),
-  z.object({ type: z.literal("end") }).strict(),
-]);
+    .strict();
+  return z.discriminatedUnion("type", [
+    z.object({ type: z.literal("hello"), lastSeq: z.number().int().min(0) }).strict(),
+    z
+      .object({
+        type: z.literal("message"),
+        clientId,
+        text: maskedText(z.string().trim().min(1).max(MAX_MESSAGE_CHARS), mode),
+      })
+      .strict(),
+    z.object({ type: z.literal("typing"), on: z.boolean() }).strict(),
+    z.object({ type: z.literal("end") }).strict(),
+    /** Agent: ask the visitor for card data in the secure form. */
+    z
+      .object({
+        type: z.literal("secure_form.request"),
+        fields: z
+          .array(secureField)
+          .min(1)
+          .max(8)
+          .refine((f) => new Set(f.map((x) => x.name)).size === f.length, "unique field names"),
+      })
+      .strict(),
+    /**
+     * Visitor: the form's values. NOT masked: they go to the object's memory only, never to
+     * storage, logs or other frames (DESIGN invariant 2).
+     */
+    z
+      .object({
+        type: z.literal("secure_form.submit"),
+        requestId,
+        values: z
+          .record(fieldName, z.string().max(200))
+          .refine((v) => Object.keys(v).length <= 8, "at most 8 values"),
+      })
+      .strict(),
+    /** Agent: show me the submitted values (needs `secure_form.view` and a recent login). */
+    z.object({ type: z.literal("secure_form.view"), requestId }).strict(),
+  ]);
+});
+/** The chat frames in standard masking mode. */
+export const chatClientFrame = chatClientFrameFor("standard");
 export type ChatClientFrame = z.infer<typeof chatClientFrame>;
 
 /** Who caused an event. */
@@ -33,7 +73,12 @@ export interface EventSender {
 }
 
 /** Kinds of stored chat events. */
-export type ChatEventKind = "message" | "joined" | "ended";
+export type ChatEventKind =
+  | "message"
+  | "joined"
+  | "ended"
+  | "secure_form.requested"
+  | "secure_form.submitted";
 
 /** A stored, sequenced chat event as every participant receives it. */
 export interface ChatEvent {
@@ -47,6 +92,11 @@ export interface ChatEvent {
   clientId?: string;
   /** Why the chat ended (kind `ended`): "visitor", "agent". */
   reason?: string;
+  /**
+   * Kinds `secure_form.*`: which form (and, when requested, its fields). Never values:
+   * `text` holds the masked summary of a submission (`card •••• 1111, exp 12/29`).
+   */
+  form?: { requestId: string; fields?: SecureFormField[] };
 }
 
 /** Frames the ChatSession sends. */
@@ -56,7 +106,20 @@ export type ChatServerFrame =
   | { type: "ready"; lastSeq: number; status: ChatStatus }
   | { type: "typing"; from: EventSender; on: boolean }
   | { type: "queue"; position: number }
-  | { type: "error"; code: ErrorCode; message: string };
+  /** To the viewing agent's socket only; never stored, never replayed. */
+  | {
+      type: "secure_form.values";
+      requestId: string;
+      values: Record<string, string>;
+      expiresAt: number;
+    }
+  | {
+      type: "error";
+      code: ErrorCode;
+      message: string;
+      /** `invalid_secure_form`: the problem of each refused field (never the values). */
+      fields?: Record<string, string>;
+    };
 
 export type ChatStatus = "open" | "ended";
 
@@ -67,4 +130,15 @@ export type ErrorCode =
   | "hello_required"
   | "already_greeted"
   | "chat_ended"
-  | "read_only";
+  | "read_only"
+  /** The frame is not one this participant (visitor or agent) may send. */
+  | "not_allowed"
+  | "forbidden"
+  /** Viewing secure-form values needs a login or re-authentication within 5 minutes. */
+  | "reauth_required"
+  | "not_found"
+  /** The values were wiped: chat ended, TTL passed, or the object restarted. */
+  | "gone"
+  | "already_submitted"
+  | "invalid_secure_form"
+  | "unavailable";

@@ -50,4 +50,5 @@ export type DispatcherErrorCode =
   | "frame_too_large"
   | "not_offered"
   | "at_capacity"
+  | "forbidden"
   | "unavailable";

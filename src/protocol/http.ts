@@ -1,53 +1,70 @@
 /** HTTP request and response payloads. */
 import { z } from "zod";
 import { maskCardNumbers } from "../security/card-masking.ts";
+import type { Permission } from "../security/permissions.ts";
 import { MAX_MESSAGE_CHARS } from "./limits.ts";
-import { maskedText } from "./masked-text.ts";
+import { maskedText, perMode } from "./masked-text.ts";
 
-const name = maskedText(z.string().trim().min(1).max(100));
-const email = maskedText(z.string().trim().max(254).email());
 const department = z
   .string()
   .trim()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "a department id (lowercase slug)");
-// A page URL can carry a card number in its query string: masked like typed text.
-const pageUrl = z
-  .string()
-  .max(2048)
-  .url()
-  .refine((value) => /^https?:\/\//i.test(value), "an http(s) URL")
-  .transform((value) => maskCardNumbers(value).text);
 
-/** `POST /api/visitor/chats` — the pre-chat form. */
-export const startChatRequest = z
-  .object({
-    name: name.optional(),
-    email: email.optional(),
-    department: department.optional(),
-    /** Custom variables the embedding site passes (e.g. plan, order id). */
-    variables: z
-      .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), maskedText(z.string().max(500)))
-      .refine((v) => Object.keys(v).length <= 20, "at most 20 variables")
-      .optional(),
-    pageUrl: pageUrl.optional(),
-  })
-  .strict();
+/** Visitor-typed fields, masked in the deployment's CARD_MASKING mode. */
+const visitorFields = perMode((mode) => ({
+  name: maskedText(z.string().trim().min(1).max(100), mode),
+  email: maskedText(z.string().trim().max(254).email(), mode),
+  // A page URL can carry a card number in its query string: masked like typed text.
+  pageUrl: z
+    .string()
+    .max(2048)
+    .url()
+    .refine((value) => /^https?:\/\//i.test(value), "an http(s) URL")
+    .transform((value) => maskCardNumbers(value, { strict: mode === "strict" }).text),
+  text: (max: number) => maskedText(z.string().trim().min(1).max(max), mode),
+  variable: maskedText(z.string().max(500), mode),
+}));
+
+/** `POST /api/visitor/chats` — the pre-chat form, per masking mode. */
+export const startChatRequestFor = perMode((mode) => {
+  const fields = visitorFields(mode);
+  return z
+    .object({
+      name: fields.name.optional(),
+      email: fields.email.optional(),
+      department: department.optional(),
+      /** Custom variables the embedding site passes (e.g. plan, order id). */
+      variables: z
+        .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), fields.variable)
+        .refine((v) => Object.keys(v).length <= 20, "at most 20 variables")
+        .optional(),
+      pageUrl: fields.pageUrl.optional(),
+    })
+    .strict();
+});
+/** The pre-chat form in standard masking mode. */
+export const startChatRequest = startChatRequestFor("standard");
 export type StartChatRequest = z.infer<typeof startChatRequest>;
 
 export type StartChatResponse =
   | { chatId: string; token: string; visitorId: string; queuePosition: number }
   | { offline: true; reason: "no_agents" };
 
-/** `POST /api/visitor/offline-messages`. */
-export const offlineMessageRequest = z
-  .object({
-    name: name.optional(),
-    email,
-    department: department.optional(),
-    message: maskedText(z.string().trim().min(1).max(MAX_MESSAGE_CHARS)),
-    pageUrl: pageUrl.optional(),
-  })
-  .strict();
+/** `POST /api/visitor/offline-messages`, per masking mode. */
+export const offlineMessageRequestFor = perMode((mode) => {
+  const fields = visitorFields(mode);
+  return z
+    .object({
+      name: fields.name.optional(),
+      email: fields.email,
+      department: department.optional(),
+      message: fields.text(MAX_MESSAGE_CHARS),
+      pageUrl: fields.pageUrl.optional(),
+    })
+    .strict();
+});
+/** The offline-message form in standard masking mode. */
+export const offlineMessageRequest = offlineMessageRequestFor("standard");
 export type OfflineMessageRequest = z.infer<typeof offlineMessageRequest>;
 
 /** `POST /api/auth/login`. */
@@ -104,15 +121,17 @@ export const mfaDisableRequest = z
   .object({ password: z.string().min(1).max(1024), code: z.string().trim().min(6).max(40) })
   .strict();
 
-export type AgentRole = "administrator" | "supervisor" | "agent";
-
 /** `GET /api/auth/me` and the login response. */
 export interface AgentProfile {
   id: string;
   email: string;
   name: string;
-  role: AgentRole;
+  /** Departments the agent belongs to (`general` when none): they scope what the agent sees. */
   departments: string[];
+  /** Groups the agent belongs to (presets `administrators`, `supervisors`, `agents`). */
+  groups: string[];
+  /** Effective permissions: the union of the agent's, departments' and groups' grants. */
+  permissions: Permission[];
 }
 
 /** `POST /api/auth/login` (200) and `GET /api/auth/me` (200) response body. */
@@ -127,4 +146,204 @@ export interface AgentSessionResponse {
 /** Every HTTP error body. */
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
+}
+
+// ── Transcripts and offline messages (agent console) ─────────────────────────────────────
+
+/** Statuses of a chat row, as the transcript search filters and reports them. */
+export const chatStatus = z.enum(["queued", "active", "ended", "missed"]);
+export type ChatStatusValue = z.infer<typeof chatStatus>;
+
+/** Most results one search page returns (`limit`); 50 when not given. */
+export const MAX_SEARCH_LIMIT = 100;
+
+const ISO_TIME =
+  /^(\d{4}-\d{2}-\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/** False for dates that Date.parse would roll over (2025-02-30 → March 2). */
+function realDate(date: string): boolean {
+  const [year = 0, month = 0, day = 0] = date.split("-").map(Number);
+  const parsed = new Date(Date.UTC(year, month - 1, day));
+  return parsed.getUTCMonth() === month - 1 && parsed.getUTCDate() === day;
+}
+
+/**
+ * A point in time in a query string: integer milliseconds since the epoch, an ISO-8601 date
+ * (`2025-05-01`, UTC midnight) or date-time WITH an offset (`…T09:30:00Z`, `…+02:00`).
+ * A date-time without an offset is refused: it would be read in the server's time zone.
+ */
+const timestamp = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    if (/^\d{1,15}$/.test(value)) return Number(value);
+    const date = ISO_TIME.exec(value)?.[1];
+    const ms = date && realDate(date) ? Date.parse(value) : Number.NaN;
+    if (Number.isNaN(ms)) {
+      ctx.addIssue({
+        code: "custom",
+        message: "a time in milliseconds or ISO-8601 (a date, or a date-time with an offset)",
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** A small positive integer in a query string (digits only: no `1e1`, `0x3`, `-1`). */
+const queryInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,6}$/, "an integer")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/**
+ * Keywords: whitespace-separated terms that must all occur (AND). Card numbers are masked
+ * first — the search echoes into the audit log, which must never hold one — and stored
+ * text is masked anyway, so a clear number could not match.
+ */
+const keywords = maskedText(z.string().trim().min(1).max(200)).transform((value, ctx) => {
+  const terms = value.split(/\s+/).filter((term) => term.length > 0);
+  if (terms.length > 10) {
+    ctx.addIssue({ code: "custom", message: "at most 10 keywords" });
+    return z.NEVER;
+  }
+  return terms;
+});
+
+/** A keyset position (`createdAt`, `id`) of the last row of a page. */
+export interface PageCursor {
+  createdAt: number;
+  id: string;
+}
+
+/** Encodes the opaque `nextCursor` of a search page (ids are ASCII: UUIDs). */
+export function encodePageCursor(cursor: PageCursor): string {
+  return btoa(`${cursor.createdAt}.${cursor.id}`)
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+/** An opaque cursor from a previous page's `nextCursor`; anything else is a 400. */
+const pageCursor = z
+  .string()
+  .max(300)
+  .transform((value, ctx): PageCursor => {
+    let decoded = "";
+    try {
+      decoded = atob(value.replaceAll("-", "+").replaceAll("_", "/"));
+    } catch {
+      // Not base64url: reported below like any other malformed cursor.
+    }
+    const match = /^(\d{1,15})\.([\w-]{1,128})$/.exec(decoded);
+    if (!match?.[1] || !match[2]) {
+      ctx.addIssue({ code: "custom", message: "not a cursor from a previous page" });
+      return z.NEVER;
+    }
+    return { createdAt: Number(match[1]), id: match[2] };
+  });
+
+const searchWindow = {
+  /** Created at or after (inclusive). */
+  from: timestamp.optional(),
+  /** Created before (exclusive). */
+  to: timestamp.optional(),
+  q: keywords.optional(),
+  department: department.optional(),
+  cursor: pageCursor.optional(),
+  limit: queryInt(1, MAX_SEARCH_LIMIT).default(50),
+};
+
+const fromBeforeTo = (query: { from?: number; to?: number }) =>
+  query.from === undefined || query.to === undefined || query.from < query.to;
+const fromBeforeToIssue = { message: "to must be later than from", path: ["to"] };
+
+/** `GET /api/transcripts` query string. */
+export const transcriptSearchQuery = z
+  .object({
+    ...searchWindow,
+    /** The assigned agent's id. */
+    agent: z.string().trim().min(1).max(128).optional(),
+    /** Exactly this rating. */
+    rating: queryInt(1, 5).optional(),
+    /** At least this rating (unrated chats never match). */
+    minRating: queryInt(1, 5).optional(),
+    status: chatStatus.optional(),
+  })
+  .strict()
+  .refine(fromBeforeTo, fromBeforeToIssue);
+export type TranscriptSearchQuery = z.infer<typeof transcriptSearchQuery>;
+
+/** `GET /api/offline-messages` query string. */
+export const offlineMessageSearchQuery = z
+  .object(searchWindow)
+  .strict()
+  .refine(fromBeforeTo, fromBeforeToIssue);
+export type OfflineMessageSearchQuery = z.infer<typeof offlineMessageSearchQuery>;
+
+/** One chat in a transcript search. Times are milliseconds since the epoch (UTC). */
+export interface TranscriptSummary {
+  id: string;
+  department: string;
+  status: ChatStatusValue;
+  visitorName: string | null;
+  agentId: string | null;
+  agentName: string | null;
+  /** The post-chat survey's rating, 1–5; null until the visitor rates. */
+  rating: number | null;
+  createdAt: number;
+  endedAt: number | null;
+  /** Events of kind `message` (joins and ends are not counted). */
+  messageCount: number;
+}
+
+/** `GET /api/transcripts` response body. */
+export interface TranscriptSearchResponse {
+  transcripts: TranscriptSummary[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** One stored event of a transcript (text already card-masked). */
+export interface TranscriptMessage {
+  seq: number;
+  kind: string;
+  senderRole: string;
+  senderName: string | null;
+  text: string | null;
+  at: number;
+}
+
+/** `GET /api/transcripts/:id` response body. */
+export interface TranscriptResponse {
+  transcript: TranscriptSummary & {
+    visitorEmail: string | null;
+    pageUrl: string | null;
+    variables: Record<string, string> | null;
+    acceptedAt: number | null;
+  };
+  messages: TranscriptMessage[];
+}
+
+/** One offline message (text already card-masked). */
+export interface OfflineMessageSummary {
+  id: string;
+  department: string;
+  name: string | null;
+  email: string;
+  message: string;
+  pageUrl: string | null;
+  createdAt: number;
+}
+
+/** `GET /api/offline-messages` response body. */
+export interface OfflineMessageSearchResponse {
+  offlineMessages: OfflineMessageSummary[];
+  nextCursor: string | null;
+}
+
+/** `GET /api/offline-messages/:id` response body: adds the sender's IP. */
+export interface OfflineMessageResponse {
+  offlineMessage: OfflineMessageSummary & { ip: string | null };
 }

@@ -6,7 +6,21 @@
 import type { z } from "zod";
 import { maskCardNumbers } from "../security/card-masking.ts";
 
+/**
+ * `standard` masks card numbers; `strict` (CARD_MASKING=strict) also masks a security code
+ * or expiry date right after one. Strict needs the raw text, so schemas that carry free text
+ * come in one variant per mode (see `perMode`).
+ */
+export type MaskingMode = "standard" | "strict";
+
 /** A string schema whose parsed value has every card number masked. */
-export function maskedText(schema: z.ZodString) {
-  return schema.transform((value) => maskCardNumbers(value).text);
+export function maskedText(schema: z.ZodString, mode: MaskingMode = "standard") {
+  const strict = mode === "strict";
+  return schema.transform((value) => maskCardNumbers(value, { strict }).text);
+}
+
+/** Builds a schema once per masking mode (schemas are immutable, so the two are shared). */
+export function perMode<T>(build: (mode: MaskingMode) => T): (mode: MaskingMode) => T {
+  const built = { standard: build("standard"), strict: build("strict") };
+  return (mode) => built[mode];
 }

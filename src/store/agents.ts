@@ -1,5 +1,6 @@
 /** D1 access to agents and their departments. */
-import type { AgentProfile, AgentRole } from "../protocol/http.ts";
+import type { AgentProfile } from "../protocol/http.ts";
+import { EFFECTIVE_PERMISSIONS_SQL, parsePermissionList } from "./grants.ts";
 
 export interface AgentRecord extends AgentProfile {
   passwordHash: string;
@@ -19,7 +20,6 @@ interface AgentRow {
   id: string;
   email: string;
   name: string;
-  role: AgentRole;
   password_hash: string;
   password_changed_at: number;
   must_change_password: number;
@@ -29,10 +29,12 @@ interface AgentRow {
   mfa_enabled: number;
   mfa_required_by_department: number;
   departments: string | null;
+  groups: string | null;
+  permissions: string | null;
 }
 
 const SELECT_AGENT = `
-  SELECT a.id, a.email, a.name, a.role, a.password_hash, a.password_changed_at,
+  SELECT a.id, a.email, a.name, a.password_hash, a.password_changed_at,
          a.must_change_password, a.max_chats, a.disabled_at, a.last_login_at,
          a.totp_secret IS NOT NULL AS mfa_enabled,
          EXISTS (SELECT 1 FROM departments d
@@ -41,7 +43,9 @@ const SELECT_AGENT = `
                    UNION ALL SELECT 'general'
                    WHERE NOT EXISTS (SELECT 1 FROM agent_departments WHERE agent_id = a.id)))
            AS mfa_required_by_department,
-         (SELECT group_concat(department_id) FROM agent_departments WHERE agent_id = a.id) AS departments
+         (SELECT group_concat(department_id) FROM agent_departments WHERE agent_id = a.id) AS departments,
+         (SELECT group_concat(group_id) FROM agent_groups WHERE agent_id = a.id) AS groups,
+         ${EFFECTIVE_PERMISSIONS_SQL} AS permissions
   FROM agents a`;
 
 function toRecord(row: AgentRow): AgentRecord {
@@ -49,7 +53,6 @@ function toRecord(row: AgentRow): AgentRecord {
     id: row.id,
     email: row.email,
     name: row.name,
-    role: row.role,
     passwordHash: row.password_hash,
     passwordChangedAt: row.password_changed_at,
     mustChangePassword: row.must_change_password === 1,
@@ -60,6 +63,9 @@ function toRecord(row: AgentRow): AgentRecord {
     mfaRequiredByDepartment: row.mfa_required_by_department === 1,
     // An agent without a department belongs to the default one.
     departments: row.departments ? row.departments.split(",").sort() : ["general"],
+    groups: row.groups ? row.groups.split(",").sort() : [],
+    // Read fresh on every request: a change of grants applies from the agent's next action.
+    permissions: parsePermissionList(row.permissions),
   };
 }
 
@@ -81,8 +87,9 @@ export function toProfile(agent: AgentRecord): AgentProfile {
     id: agent.id,
     email: agent.email,
     name: agent.name,
-    role: agent.role,
     departments: agent.departments,
+    groups: agent.groups,
+    permissions: agent.permissions,
   };
 }
 

@@ -115,3 +115,38 @@ export async function endChat(db: D1Database, id: string, now: number): Promise<
     .bind(id, now)
     .run();
 }
+
+/** What `deleteEndedChat` removed. */
+export interface DeletedChat {
+  deleted: boolean;
+  /** Stored events of the chat (every kind) and those of kind `message`. */
+  events: number;
+  messages: number;
+}
+
+/**
+ * Deletes an ended or missed chat with its transcript, in one transaction. The status
+ * condition sits in the statements themselves, so a chat that is (still) queued or active is
+ * never touched, whatever the caller read before. `message_fts` rows go with the chat
+ * (trigger `chats_fts_delete`); messages are deleted explicitly as well as by the cascade so
+ * the count is exact and nothing depends on foreign-key enforcement.
+ */
+export async function deleteEndedChat(db: D1Database, id: string): Promise<DeletedChat> {
+  const ended = "EXISTS (SELECT 1 FROM chats WHERE id = ?1 AND status IN ('ended', 'missed'))";
+  const [counted, , removed] = await db.batch([
+    db
+      .prepare(
+        `SELECT count(*) AS events, coalesce(sum(kind = 'message'), 0) AS messages
+         FROM messages WHERE chat_id = ?1 AND ${ended}`,
+      )
+      .bind(id),
+    db.prepare(`DELETE FROM messages WHERE chat_id = ?1 AND ${ended}`).bind(id),
+    db.prepare("DELETE FROM chats WHERE id = ?1 AND status IN ('ended', 'missed')").bind(id),
+  ]);
+  const counts = (counted?.results[0] ?? {}) as { events?: number; messages?: number };
+  return {
+    deleted: (removed?.meta.changes ?? 0) > 0,
+    events: counts.events ?? 0,
+    messages: counts.messages ?? 0,
+  };
+}

@@ -1,4 +1,10 @@
 /** D1 access to offline messages (left when no agent was online). */
+import type {
+  OfflineMessageResponse,
+  OfflineMessageSummary,
+  PageCursor,
+} from "../protocol/http.ts";
+import { keysetCondition, type SearchPage, toPage } from "./transcripts.ts";
 
 export interface NewOfflineMessage {
   id: string;
@@ -20,4 +26,89 @@ export async function createOfflineMessage(db: D1Database, msg: NewOfflineMessag
     )
     .bind(msg.id, msg.name, msg.email, msg.departmentId, msg.message, msg.pageUrl, msg.ip, msg.now)
     .run();
+}
+
+/** Filters of an offline-message search; every one given must hold. */
+export interface OfflineMessageFilters {
+  /** null: every department; otherwise only these (empty: nothing). */
+  departments: string[] | null;
+  /** created_at ≥ from. */
+  from?: number;
+  /** created_at < to. */
+  to?: number;
+  /** Terms that must all occur in the message, the name or the email (case-insensitive). */
+  keywords?: string[];
+  /** Rows strictly older than this position (created_at, then id, descending). */
+  after?: PageCursor;
+  limit: number;
+}
+
+const COLUMNS = `id, department_id AS department, name, email, message, page_url AS pageUrl,
+  created_at AS createdAt`;
+
+/** `%term%` for LIKE … ESCAPE '\', with the caller's `%`, `_` and `\` taken literally. */
+export function likeContains(term: string): string {
+  return `%${term.replace(/[\\%_]/g, "\\$&")}%`;
+}
+
+/**
+ * Searches offline messages, newest first. Keywords use LIKE (a scan of the rows left after
+ * the department and time filters) rather than FTS: there is no FTS table for offline
+ * messages, and at one row per visitor who found nobody online the volume stays small.
+ */
+export async function searchOfflineMessages(
+  db: D1Database,
+  filters: OfflineMessageFilters,
+): Promise<SearchPage<OfflineMessageSummary>> {
+  if (filters.departments?.length === 0) return { rows: [], next: null };
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filters.departments) {
+    where.push("department_id IN (SELECT value FROM json_each(?))");
+    params.push(JSON.stringify(filters.departments));
+  }
+  if (filters.from !== undefined) {
+    where.push("created_at >= ?");
+    params.push(filters.from);
+  }
+  if (filters.to !== undefined) {
+    where.push("created_at < ?");
+    params.push(filters.to);
+  }
+  for (const term of filters.keywords ?? []) {
+    where.push(
+      `(message LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')`,
+    );
+    const pattern = likeContains(term);
+    params.push(pattern, pattern, pattern);
+  }
+  keysetCondition(where, params, { at: "created_at", id: "id" }, filters.after);
+  params.push(filters.limit + 1);
+  const { results } = await db
+    .prepare(
+      `SELECT ${COLUMNS} FROM offline_messages
+       ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY created_at DESC, id DESC
+       LIMIT ?`,
+    )
+    .bind(...params)
+    .all<OfflineMessageSummary>();
+  return toPage(results, filters.limit);
+}
+
+/** One offline message with the sender's IP. */
+export async function findOfflineMessage(
+  db: D1Database,
+  id: string,
+): Promise<OfflineMessageResponse["offlineMessage"] | null> {
+  return db
+    .prepare(`SELECT ${COLUMNS}, ip FROM offline_messages WHERE id = ?1`)
+    .bind(id)
+    .first<OfflineMessageResponse["offlineMessage"]>();
+}
+
+/** Deletes an offline message; false when there was none. */
+export async function deleteOfflineMessage(db: D1Database, id: string): Promise<boolean> {
+  const result = await db.prepare("DELETE FROM offline_messages WHERE id = ?1").bind(id).run();
+  return result.meta.changes > 0;
 }

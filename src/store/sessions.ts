@@ -165,3 +165,22 @@ export async function validSessionIds(
   }
   return valid;
 }
+
+/** How recent a login or re-authentication must be for security-critical actions. */
+export const RECENT_AUTH_MS = 5 * 60_000;
+
+/** True when the session is live and its agent proved who they are within RECENT_AUTH_MS. */
+export async function authenticatedRecently(
+  db: D1Database,
+  sessionId: string,
+  now: number,
+): Promise<boolean> {
+  const row = await db
+    .prepare(
+      `SELECT coalesce(authenticated_at, created_at) AS at FROM sessions
+       WHERE id = ?1 AND revoked_at IS NULL`,
+    )
+    .bind(sessionId)
+    .first<{ at: number }>();
+  return row !== null && now - row.at <= RECENT_AUTH_MS;
+}

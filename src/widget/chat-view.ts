@@ -1,7 +1,8 @@
 /**
- * The visitor's live chat: message log, typing indicator, composer and "End chat".
- * The socket protocol (hello/replay, resend, dedupe, typing throttle) lives in the shared
- * `connectChat`; this file only maps it onto the DOM.
+ * The visitor's live chat: message log, typing indicator, the secure form when an agent asks
+ * for card details, composer and "End chat". The socket protocol (hello/replay, resend,
+ * dedupe, typing throttle) lives in the shared `connectChat`; this file only maps it onto the
+ * DOM.
  */
 import { connectChat } from "../client/chat-connection.ts";
 import { bindComposer } from "../client/composer.ts";
@@ -9,7 +10,9 @@ import { h } from "../client/dom.ts";
 import { toWsBase } from "../client/http.ts";
 import type { SocketState } from "../client/reconnecting-socket.ts";
 import { createTranscript } from "../client/transcript.ts";
+import type { ChatEvent } from "../protocol/chat-frames.ts";
 import { BEARER_PREFIX, MAX_MESSAGE_CHARS, SUBPROTOCOL } from "../protocol/limits.ts";
+import { type SecureFormPanel, secureForm } from "./secure-form.ts";
 import { type SavedChat, saveChat } from "./session.ts";
 
 export interface ChatViewOptions {
@@ -26,6 +29,8 @@ export interface ChatViewOptions {
 const TYPING_TTL_MS = 6000;
 /** About 5 minutes of retries; then the token has likely expired or the chat is gone. */
 const MAX_FAILURES = 12;
+/** Error codes that answer a secure-form submission. */
+const FORM_ERRORS = new Set(["invalid_secure_form", "already_submitted", "not_found"]);
 
 /** Builds the chat view and connects it. */
 export function chatView(opts: ChatViewOptions): HTMLElement {
@@ -65,8 +70,22 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
     "End chat",
   );
   const again = h("button", { type: "button", class: "link", hidden: true }, "Start a new chat");
+  // The secure form's panel, apart from the messages; at most one form at a time.
+  const secureArea = h("div", { class: "forms" });
+  const forms = new Map<string, SecureFormPanel>();
 
-  const view = h("div", { class: "view" }, status, log, typing, error, form, end, again);
+  const view = h(
+    "div",
+    { class: "view" },
+    status,
+    log,
+    typing,
+    secureArea,
+    error,
+    form,
+    end,
+    again,
+  );
   const transcript = createTranscript({
     list: log,
     testId: "parley-message",
@@ -106,11 +125,39 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
     if (on) typingTimer = setTimeout(() => setTyping(false), TYPING_TTL_MS);
   };
 
+  /** The panel waiting for the server's answer to a submission, if any. */
+  const sendingForm = () => [...forms.values()].find((panel) => panel.sending());
+
+  /** Opens a requested form (replacing older ones), or closes a submitted one for good. */
+  const onFormEvent = (event: ChatEvent) => {
+    const id = event.form?.requestId;
+    if (!id) return;
+    if (event.kind === "secure_form.submitted") {
+      forms.get(id)?.close(event.text ?? "Secure form submitted");
+    } else if (event.kind === "secure_form.requested" && event.form?.fields && !over) {
+      for (const [other, panel] of forms) {
+        if (panel.sending()) continue;
+        panel.close();
+        panel.el.remove();
+        forms.delete(other);
+      }
+      const panel = secureForm({
+        requestId: id,
+        fields: event.form.fields,
+        submit: (frame) => conn.sendForm(frame),
+      });
+      forms.set(id, panel);
+      secureArea.append(panel.el);
+    }
+  };
+
   /** The chat is over (ended, or the connection gave up): freeze the view, forget the chat. */
   const finish = (message?: string) => {
     if (over) return;
     over = true;
     saveChat(null);
+    // The values are wiped on the server when the chat ends: an open form can only fail now.
+    for (const panel of forms.values()) panel.close();
     setTyping(false);
     for (const el of [input, send, end]) el.disabled = true;
     end.hidden = true;
@@ -130,6 +177,7 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
     maxFailures: MAX_FAILURES,
     onEvent: (event) => {
       transcript.addEvent(event);
+      onFormEvent(event);
       chat.lastSeq = event.seq;
       if (!over) saveChat(chat);
       if (event.from.role === "agent") {
@@ -141,6 +189,8 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
     },
     onReady: (chatStatus) => {
       if (chatStatus === "ended") finish();
+      // The replay has come and holds no submission: the connection dropped before it arrived.
+      sendingForm()?.refused("Your details were not received. Please enter them again.");
     },
     onTyping: (from, on) => {
       if (from.role === "agent") setTyping(on);
@@ -149,8 +199,11 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
       queue = position;
       renderStatus();
     },
-    onError: (code, message) => {
-      if (code === "chat_ended") finish();
+    onError: (code, message, fields) => {
+      const sending = FORM_ERRORS.has(code) ? sendingForm() : undefined;
+      if (code === "already_submitted") sending?.close("This form was already submitted.");
+      else if (sending) sending.refused(message, fields);
+      else if (code === "chat_ended") finish();
       else showError(message);
     },
     onState: (next) => {

@@ -37,6 +37,15 @@ textarea{resize:none}
 .meta{display:block;font-size:11px;color:#59627a}
 .bar{flex-direction:row;gap:8px;align-items:flex-end}
 .bar textarea{flex:1}
+.forms{display:flex;flex-direction:column;flex-shrink:0;max-height:65%;min-height:0}
+.forms:empty{display:none}
+.secure{min-height:0;overflow:auto;display:flex;flex-direction:column;gap:8px;padding:10px;border:2px solid #1a7f37;border-radius:10px;background:#f3faf5}
+.secure h3{margin:0;font-size:15px;font-weight:600;color:#14532d}
+.secure p{margin:0}
+.lock{display:inline-block;position:relative;width:11px;height:8px;margin:0 8px 0 2px;border-radius:2px;background:currentColor}
+.lock::before{content:"";position:absolute;left:2px;bottom:7px;width:7px;height:6px;box-sizing:border-box;border:2px solid currentColor;border-bottom:0;border-radius:4px 4px 0 0}
+.secure form,.field{gap:6px}.field{display:flex;flex-direction:column}
+[aria-invalid=true]{border-color:#b3261e}
 .link{background:none;color:var(--a);padding:4px 0;align-self:flex-start}
 @media (max-width:480px){:host{right:10px;bottom:10px}.panel{width:calc(100vw - 20px);height:calc(100vh - 80px)}}
 `;

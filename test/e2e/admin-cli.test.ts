@@ -114,11 +114,11 @@ describe("admin CLI", () => {
     const listed = await admin(["list-agents", "--json"], "", true);
     expect(listed.code, listed.stderr).toBe(0);
     expect(JSON.parse(listed.stdout)).toEqual([
-      { ...ana, role: "supervisor", departments: ["general"], disabledAt: null },
+      { ...ana, groups: ["supervisors"], departments: ["general"], disabledAt: null },
     ]);
     const table = await admin(["list-agents"]);
-    expect(table.stdout).toMatch(/EMAIL\s+NAME\s+ROLE\s+DEPARTMENTS\s+DISABLED/);
-    expect(table.stdout).toMatch(/ana\.lima@example\.com\s+Ana Lima\s+supervisor\s+general\s+no/);
+    expect(table.stdout).toMatch(/EMAIL\s+NAME\s+GROUPS\s+DEPARTMENTS\s+DISABLED/);
+    expect(table.stdout).toMatch(/ana\.lima@example\.com\s+Ana Lima\s+supervisors\s+general\s+no/);
 
     // The password never showed in any process's arguments, the CLI's or wrangler's.
     for (const run of [created, listed]) {

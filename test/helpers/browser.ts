@@ -58,3 +58,22 @@ export async function signIn(page: Page, email: string, password: string): Promi
   await page.getByTestId("login-password").fill(password);
   await page.getByTestId("login-submit").click();
 }
+
+/**
+ * Records every text frame `page` sends on its WebSockets, in order, from now on: what left
+ * the browser (a masked message, a single secure-form submission), not what the UI shows.
+ */
+export function recordSentFrames(page: Page): string[] {
+  const sent: string[] = [];
+  page.on("websocket", (socket) => {
+    socket.on("framesent", ({ payload }) => sent.push(String(payload)));
+  });
+  return sent;
+}
+
+/** Everything `page`'s origin holds in `sessionStorage` and `localStorage`, as one string. */
+export async function storedText(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    JSON.stringify([sessionStorage, localStorage].map((s) => Object.entries(s))),
+  );
+}

@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAgent } from "../../scripts/lib/agents.ts";
-import { d1Execute, type Row } from "../../scripts/lib/d1.ts";
+import { d1Query, type Row } from "../../scripts/lib/d1.ts";
 import { runWrangler, spawnWrangler } from "../../scripts/lib/wrangler.ts";
 
 export interface DevServer {
@@ -133,8 +133,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       return created.id;
     },
     async query(sql) {
-      const [rows] = await d1Execute(target, [sql]);
-      return rows ?? [];
+      return d1Query(target, sql);
     },
     logs,
     async stop() {

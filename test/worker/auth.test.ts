@@ -8,7 +8,7 @@ describe("POST /api/auth/login", () => {
     const res = await postJson("/api/auth/login", { email: agent.email, password: PASSWORD });
     expect(res.status).toBe(200);
     const body = await res.json<{ agent: Record<string, unknown> }>();
-    expect(body.agent).toMatchObject({ id: agent.id, email: agent.email, role: "agent" });
+    expect(body.agent).toMatchObject({ id: agent.id, email: agent.email, groups: ["agents"] });
     expect(JSON.stringify(body)).not.toContain("argon2");
     const cookie = res.headers.get("set-cookie") ?? "";
     const [pair, ...attributes] = cookie.split(";").map((part) => part.trim());
@@ -131,7 +131,7 @@ describe("POST /api/auth/login", () => {
 
 describe("sessions", () => {
   it("GET /api/auth/me answers the profile with the cookie and 401 without", async () => {
-    const agent = await seedAgent({ role: "supervisor" });
+    const agent = await seedAgent({ groups: ["supervisors"], grants: ["audit.view"] });
     const cookie = await login(agent.email);
     const me = await SELF.fetch(`${ORIGIN}/api/auth/me`, { headers: { cookie } });
     expect(me.status).toBe(200);
@@ -140,8 +140,24 @@ describe("sessions", () => {
         id: agent.id,
         email: agent.email,
         name: agent.name,
-        role: "supervisor",
         departments: ["general"],
+        groups: ["supervisors"],
+        // The union of the supervisors preset and the agent's own grant.
+        permissions: [
+          "agent_chat.use",
+          "audit.view",
+          "canned_messages.manage",
+          "chats.accept",
+          "chats.join",
+          "chats.monitor",
+          "chats.refuse",
+          "chats.transfer",
+          "reports.view",
+          "secure_form.request",
+          "secure_form.view",
+          "transcripts.view_department",
+          "visitors.invite",
+        ],
       },
       passwordExpired: false,
       mfaEnrollmentRequired: false,

@@ -3,26 +3,21 @@
  * masked before anything else sees them — the sender's own copy, the other participants,
  * the Durable Object's storage and D1.
  */
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { acceptedChat, agentChatSocket, greeted, postJson, visitorSocket } from "./helpers.ts";
+import {
+  acceptedChat,
+  agentChatSocket,
+  dumpD1,
+  dumpObjectStorage,
+  greeted,
+  postJson,
+  visitorSocket,
+} from "./helpers.ts";
 
 const PAN = "4111 1111 1111 1111";
 const DIGITS = "411111111111";
 const AMEX = "3782-822463-10005";
-
-/** Every text cell of every D1 table, joined. */
-async function allOfD1(): Promise<string> {
-  const tables = await env.DB.prepare(
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'",
-  ).all<{ name: string }>();
-  let dump = "";
-  for (const { name } of tables.results) {
-    const rows = await env.DB.prepare(`SELECT * FROM "${name}"`).all();
-    dump += JSON.stringify(rows.results);
-  }
-  return dump;
-}
 
 describe("card numbers in chat", () => {
   it("are masked for everyone, the sender included, and never stored in clear", async () => {
@@ -39,20 +34,13 @@ describe("card numbers in chat", () => {
     expect(own.text).toBe("my card is •••• •••• •••• 1111, and amex ••••-••••••-•0005");
     expect(seen.text).toBe(own.text);
     await new Promise((resolve) => setTimeout(resolve, 200)); // the D1 flush
-    const d1 = await allOfD1();
+    const d1 = await dumpD1();
     expect(d1).toContain("•••• •••• •••• 1111");
     expect(d1.replace(/\D/g, "")).not.toContain(DIGITS);
     expect(d1).not.toContain("378282246310005");
-    const stub = env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(chat.chatId));
-    const stored = await runInDurableObject(stub, (_, state) => {
-      let dump = "";
-      for (const table of state.storage.sql.exec<{ name: string }>(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'sqlite_%'",
-      )) {
-        dump += JSON.stringify(state.storage.sql.exec(`SELECT * FROM "${table.name}"`).toArray());
-      }
-      return dump;
-    });
+    const stored = await dumpObjectStorage(
+      env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(chat.chatId)),
+    );
     expect(stored).toContain("1111");
     expect(stored.replace(/\D/g, "")).not.toContain(DIGITS);
   });

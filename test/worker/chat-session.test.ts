@@ -202,7 +202,10 @@ describe("monitoring and identities", () => {
   it("lets a supervisor monitor silently: sees everything, sends nothing, announces nothing", async () => {
     const chat = await acceptedChat();
     const { login, seedAgent } = await import("./helpers.ts");
-    const supervisor = await seedAgent({ role: "supervisor" });
+    const supervisor = await seedAgent({
+      groups: ["supervisors"],
+      departments: [chat.department],
+    });
     const cookie = await login(supervisor.email);
     const visitor = await greeted(await visitorSocket(chat.chatId, chat.token));
     visitor.send({ type: "message", clientId: "v1", text: "hello?" });

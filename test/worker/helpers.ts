@@ -1,5 +1,5 @@
 /** Helpers for worker tests: seed agents, log in, start chats and drive real sockets. */
-import { env, SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { getArgon2 } from "../../src/security/argon2-workerd.ts";
 import { hashPassword } from "../../src/security/password-hash.ts";
 
@@ -8,13 +8,13 @@ export const PASSWORD = "correct horse battery staple";
 
 let counter = 0;
 
-/** Inserts an enabled agent with PASSWORD; returns its id and email. */
+/**
+ * Inserts an enabled agent with PASSWORD; returns its id and email. Permissions come from
+ * `groups` (presets `administrators`, `supervisors`, `agents`; default `agents`) and from
+ * agent-level `grants` (permission ids).
+ */
 export async function seedAgent(
-  options: {
-    role?: "administrator" | "supervisor" | "agent";
-    departments?: string[];
-    maxChats?: number;
-  } = {},
+  options: { groups?: string[]; grants?: string[]; departments?: string[]; maxChats?: number } = {},
 ): Promise<{ id: string; email: string; name: string }> {
   const id = crypto.randomUUID();
   counter += 1;
@@ -22,11 +22,23 @@ export async function seedAgent(
   const name = `Agent ${counter}`;
   const hash = hashPassword(await getArgon2(), PASSWORD);
   await env.DB.prepare(
-    `INSERT INTO agents (id, email, name, role, password_hash, password_changed_at, max_chats, created_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?7)`,
+    `INSERT INTO agents (id, email, name, password_hash, password_changed_at, max_chats, created_at)
+     VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?6)`,
   )
-    .bind(id, email, name, options.role ?? "agent", hash, options.maxChats ?? null, Date.now())
+    .bind(id, email, name, hash, options.maxChats ?? null, Date.now())
     .run();
+  for (const group of options.groups ?? ["agents"]) {
+    await env.DB.prepare("INSERT INTO agent_groups (agent_id, group_id) VALUES (?1, ?2)")
+      .bind(id, group)
+      .run();
+  }
+  for (const permission of options.grants ?? []) {
+    await env.DB.prepare(
+      "INSERT INTO grants (subject_type, subject_id, permission) VALUES ('agent', ?1, ?2)",
+    )
+      .bind(id, permission)
+      .run();
+  }
   for (const department of options.departments ?? []) {
     await env.DB.prepare(
       "INSERT OR IGNORE INTO departments (id, name, created_at) VALUES (?1, ?1, 0)",
@@ -218,4 +230,62 @@ export async function accountFailures(email: string): Promise<number> {
     .bind(email.toLowerCase())
     .first<{ failures: number }>();
   return row?.failures ?? 0;
+}
+
+/** Calls the API as a signed-in agent from the Worker's own origin; `body` is sent as JSON. */
+export function apiRequest(method: string, path: string, cookie: string, body?: unknown) {
+  return SELF.fetch(`${ORIGIN}${path}`, {
+    method,
+    headers: {
+      cookie,
+      origin: ORIGIN,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+/** Every row of every D1 table (FTS shadow tables included), as text, for absence scans. */
+export async function dumpD1(): Promise<string> {
+  const tables = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'",
+  ).all<{ name: string }>();
+  let dump = "";
+  for (const { name } of tables.results) {
+    const rows = await env.DB.prepare(`SELECT * FROM "${name}"`).all();
+    dump += JSON.stringify(rows.results, blobsAsText);
+  }
+  return dump;
+}
+
+/** Every row of every table in a Durable Object's SQLite storage, as text. */
+export function dumpObjectStorage(stub: DurableObjectStub): Promise<string> {
+  return runInDurableObject(stub, (_, state) => {
+    let dump = "";
+    for (const table of state.storage.sql.exec<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'sqlite_%'",
+    )) {
+      dump += JSON.stringify(
+        state.storage.sql.exec(`SELECT * FROM "${table.name}"`).toArray(),
+        blobsAsText,
+      );
+    }
+    return dump;
+  });
+}
+
+/** JSON replacer: binary cells (FTS segments, hashes) become latin-1 text, so text in them is found. */
+function blobsAsText(_key: string, value: unknown): unknown {
+  const bytes =
+    value instanceof ArrayBuffer
+      ? new Uint8Array(value)
+      : ArrayBuffer.isView(value)
+        ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+        : null;
+  if (!bytes) return value;
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return text;
 }

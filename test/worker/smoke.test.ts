@@ -4,5 +4,5 @@ import { expect, it } from "vitest";
 it("answers /healthz", async () => {
   const res = await SELF.fetch("http://example.com/healthz");
   expect(res.status).toBe(200);
-  expect(await res.json()).toEqual({ status: "ok" });
+  expect(await res.json()).toEqual({ status: "ok", auditBacklog: 0 });
 });

@@ -19,6 +19,7 @@ export default defineConfig(async () => {
             // Cheap proof of work, so tests that solve many CAPTCHAs stay fast.
             ALTCHA_MAX_COUNTER: "20",
             OFFER_TIMEOUT_SECONDS: "30",
+            SECURE_FORM_TTL_MINUTES: "1",
             WIDGET_ORIGINS: "https://shop.example",
             CONSOLE_ORIGINS: "https://console.example",
           },

@@ -3,6 +3,7 @@
  * console served by the Worker, on whatever port) is always allowed; others must be listed.
  */
 import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 
@@ -20,3 +21,10 @@ export function assertOrigin(c: Context<AppEnv>, extra: readonly string[]): void
   if (origin && (origin === ownOrigin(c) || extra.includes(origin))) return;
   throw new ApiError(403, "origin_denied", "This origin may not use the chat service.");
 }
+
+/** Middleware form of `assertOrigin` for console requests that change state. */
+export const consoleOrigin = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    assertOrigin(c, c.var.config.consoleOrigins);
+    await next();
+  });

@@ -4,11 +4,9 @@
  * second factor when enrolled) — within the last few minutes.
  */
 import { createMiddleware } from "hono/factory";
+import { RECENT_AUTH_MS } from "../../src/store/sessions.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
-
-/** How recent the proof must be. */
-export const RECENT_AUTH_MS = 5 * 60_000;
 
 /** Answers 403 `reauth_required` unless the session authenticated within RECENT_AUTH_MS. */
 export const requireRecentAuth = () =>

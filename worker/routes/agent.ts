@@ -1,15 +1,21 @@
 /**
  * Agent sockets: the console socket (Dispatcher: presence, queue, offers) and one socket
  * per open chat (ChatSession). Both need a valid session and an allowed Origin; the chat
- * socket also needs the chat to be the agent's (participate) or a supervising role (monitor).
+ * socket also needs the chat to be the agent's (participate), or `chats.monitor` and the
+ * chat's department among the agent's (monitor). Actions on the sockets are checked inside
+ * the objects (src/security/action-permissions.ts).
  */
 import { Hono } from "hono";
+import { appendAudit } from "../../durable-objects/audit-log.ts";
 import { getChatSession } from "../../durable-objects/chat-session.ts";
 import { type DispatcherAgent, getDispatcher } from "../../durable-objects/dispatcher.ts";
 import { internalUpgrade, type ParticipantIdentity } from "../../durable-objects/participant.ts";
+import { CHAT_SOCKET_MODES } from "../../src/security/action-permissions.ts";
 import { findChat } from "../../src/store/chats.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
+import { clientInfo } from "../client-info.ts";
+import { anyAgent } from "../middleware/access.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { requireAgent } from "../middleware/session-auth.ts";
 import { assertUpgrade } from "../upgrade.ts";
@@ -18,7 +24,7 @@ export const agentRoutes = new Hono<AppEnv>();
 
 agentRoutes.use(requireAgent());
 
-agentRoutes.get("/ws", async (c) => {
+agentRoutes.get("/ws", anyAgent(), async (c) => {
   assertUpgrade(c);
   assertOrigin(c, c.var.config.consoleOrigins);
   const agent = c.var.agent;
@@ -28,11 +34,15 @@ agentRoutes.get("/ws", async (c) => {
     departments: agent.departments,
     capacity: agent.maxChats ?? c.var.config.agentMaxChats,
     sessionId: c.var.session.id,
+    permissions: agent.permissions,
+    ...clientInfo(c),
   };
   return getDispatcher(c.env).fetch(internalUpgrade(c.req.url, identity));
 });
 
-agentRoutes.get("/chats/:id/ws", async (c) => {
+// Declared for any agent: what the socket needs depends on `mode` (CHAT_SOCKET_MODES), and
+// each mode is checked below — the permission matrix test drives both.
+agentRoutes.get("/chats/:id/ws", anyAgent(), async (c) => {
   assertUpgrade(c);
   assertOrigin(c, c.var.config.consoleOrigins);
   const mode = c.req.query("mode") ?? "participate";
@@ -42,14 +52,44 @@ agentRoutes.get("/chats/:id/ws", async (c) => {
   const agent = c.var.agent;
   const chat = await findChat(c.env.DB, c.req.param("id"));
   if (!chat) throw new ApiError(404, "chat_not_found", "No such chat.");
-  const allowed = mode === "participate" ? chat.agentId === agent.id : agent.role !== "agent";
-  if (!allowed) throw new ApiError(403, "forbidden", "This chat is not yours to open.");
+  const needed = CHAT_SOCKET_MODES[mode];
+  const allowed =
+    needed === null
+      ? chat.agentId === agent.id
+      : agent.permissions.includes(needed) && agent.departments.includes(chat.departmentId);
+  const audit = {
+    actorType: "agent" as const,
+    actorId: agent.id,
+    target: chat.id,
+    ...clientInfo(c),
+  };
+  if (!allowed) {
+    await appendAudit(c.env, {
+      ...audit,
+      action: `chat.${mode}`,
+      outcome: "denied",
+      department: chat.departmentId,
+      details: needed ? { required: [needed] } : { reason: "not_assigned" },
+      at: Date.now(),
+    });
+    throw new ApiError(403, "forbidden", "This chat is not yours to open.");
+  }
+  if (mode === "monitor") {
+    await appendAudit(c.env, {
+      ...audit,
+      action: "chat.monitor",
+      outcome: "success",
+      department: chat.departmentId,
+      at: Date.now(),
+    });
+  }
   const identity: ParticipantIdentity = {
     role: "agent",
     id: agent.id,
     name: agent.name,
     mode,
     sessionId: c.var.session.id,
+    ...clientInfo(c),
   };
   return getChatSession(c.env, chat.id).fetch(internalUpgrade(c.req.url, identity));
 });

@@ -7,6 +7,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { setCookie } from "hono/cookie";
+import { appendAudit } from "../../durable-objects/audit-log.ts";
 import { type AgentSessionResponse, loginRequest } from "../../src/protocol/http.ts";
 import { getArgon2 } from "../../src/security/argon2-workerd.ts";
 import { verifyPassword } from "../../src/security/password-hash.ts";
@@ -19,7 +20,6 @@ import {
   recordLogin,
   toProfile,
 } from "../../src/store/agents.ts";
-import { appendAudit } from "../../src/store/audit.ts";
 import { clearFailures, readFailures } from "../../src/store/login-failures.ts";
 import { readMfaSecrets } from "../../src/store/mfa.ts";
 import { createSession, revokeSession } from "../../src/store/sessions.ts";
@@ -28,6 +28,7 @@ import type { AppEnv } from "../app-env.ts";
 import { captchaChallenge, verifyLoginCaptcha } from "../captcha-gate.ts";
 import { clientInfo } from "../client-info.ts";
 import { accountKey, accountState, countFailure, lockedError } from "../lockout.ts";
+import { anyAgent, publicRoute } from "../middleware/access.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { requireAgent, SESSION_COOKIE } from "../middleware/session-auth.ts";
 import { readJson } from "../read-json.ts";
@@ -50,9 +51,9 @@ const COOKIE_OPTIONS = {
   prefix: "host",
 } as const;
 
-authRoutes.get("/captcha", async (c) => c.json(await captchaChallenge(c)));
+authRoutes.get("/captcha", publicRoute(), async (c) => c.json(await captchaChallenge(c)));
 
-authRoutes.post("/login", async (c) => {
+authRoutes.post("/login", publicRoute(), async (c) => {
   assertOrigin(c, c.var.config.consoleOrigins);
   const { email, password, captcha, totp } = await readJson(c, loginRequest);
   const { login } = c.var.config;
@@ -62,7 +63,7 @@ authRoutes.post("/login", async (c) => {
   const key = accountKey(email);
   const ipKey = who.ip ?? "unknown";
   const audit = (outcome: "success" | "failure", agent: AgentRecord | null, reason?: string) =>
-    appendAudit(db, {
+    appendAudit(c.env, {
       actorType: outcome === "success" ? "agent" : "anonymous",
       actorId: agent?.id ?? null,
       action: "auth.login",
@@ -136,7 +137,7 @@ authRoutes.post("/login", async (c) => {
   );
   // Session-only cookie: no Expires / Max-Age.
   setCookie(c, SESSION_COOKIE, token, COOKIE_OPTIONS);
-  await appendAudit(db, {
+  await appendAudit(c.env, {
     actorType: "agent",
     actorId: agent.id,
     action: "auth.login",
@@ -149,11 +150,11 @@ authRoutes.post("/login", async (c) => {
   return c.json(readiness(c, agent));
 });
 
-authRoutes.post("/logout", requireAgent({ allowUnready: true }), async (c) => {
+authRoutes.post("/logout", requireAgent({ allowUnready: true }), anyAgent(), async (c) => {
   assertOrigin(c, c.var.config.consoleOrigins);
   const now = Date.now();
   await revokeSession(c.env.DB, c.var.session.id, now);
-  await appendAudit(c.env.DB, {
+  await appendAudit(c.env, {
     actorType: "agent",
     actorId: c.var.agent.id,
     action: "auth.logout",
@@ -167,7 +168,7 @@ authRoutes.post("/logout", requireAgent({ allowUnready: true }), async (c) => {
   return c.json({ ok: true });
 });
 
-authRoutes.get("/me", requireAgent({ allowUnready: true }), (c) =>
+authRoutes.get("/me", requireAgent({ allowUnready: true }), anyAgent(), (c) =>
   c.json(readiness(c, c.var.agent)),
 );
 

@@ -4,6 +4,7 @@
  * hashes), disable removes it unless MFA is required of the agent.
  */
 import { type Context, Hono } from "hono";
+import { appendAudit } from "../../durable-objects/audit-log.ts";
 import { mfaCodeRequest, mfaDisableRequest } from "../../src/protocol/http.ts";
 import { getArgon2 } from "../../src/security/argon2-workerd.ts";
 import { verifyPassword } from "../../src/security/password-hash.ts";
@@ -14,12 +15,12 @@ import {
   totpUri,
   verifyTotp,
 } from "../../src/security/totp.ts";
-import { appendAudit } from "../../src/store/audit.ts";
 import { disableMfa, enableMfa, readMfaSecrets, setPendingSecret } from "../../src/store/mfa.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { clientInfo } from "../client-info.ts";
 import { accountKey, assertNotLocked, countFailure } from "../lockout.ts";
+import { anyAgent } from "../middleware/access.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { requireRecentAuth } from "../middleware/recent-auth.ts";
 import { requireAgent } from "../middleware/session-auth.ts";
@@ -35,7 +36,7 @@ mfaRoutes.use(async (c, next) => {
 });
 
 function audit(c: Context<AppEnv>, action: string, outcome: "success" | "failure") {
-  return appendAudit(c.env.DB, {
+  return appendAudit(c.env, {
     actorType: "agent",
     actorId: c.var.agent.id,
     action,
@@ -47,7 +48,7 @@ function audit(c: Context<AppEnv>, action: string, outcome: "success" | "failure
 }
 
 // Enrolling a second factor is security-critical: a recent login or re-authentication.
-mfaRoutes.post("/setup", requireRecentAuth(), async (c) => {
+mfaRoutes.post("/setup", anyAgent(), requireRecentAuth(), async (c) => {
   if (c.var.agent.mfaEnabled) {
     throw new ApiError(409, "mfa_already_enabled", "Two-factor authentication is already on.");
   }
@@ -59,7 +60,7 @@ mfaRoutes.post("/setup", requireRecentAuth(), async (c) => {
   });
 });
 
-mfaRoutes.post("/confirm", async (c) => {
+mfaRoutes.post("/confirm", anyAgent(), async (c) => {
   const { code } = await readJson(c, mfaCodeRequest);
   const { pendingSecret } = await readMfaSecrets(c.env.DB, c.var.agent.id);
   if (!pendingSecret) throw new ApiError(409, "mfa_setup_required", "Start the setup first.");
@@ -75,7 +76,7 @@ mfaRoutes.post("/confirm", async (c) => {
   return c.json({ recoveryCodes: codes });
 });
 
-mfaRoutes.post("/disable", async (c) => {
+mfaRoutes.post("/disable", anyAgent(), async (c) => {
   const { password, code } = await readJson(c, mfaDisableRequest);
   const { agent, config } = c.var;
   if (config.mfaRequired || agent.mfaRequiredByDepartment) {

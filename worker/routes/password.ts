@@ -3,6 +3,7 @@
  * policy, the history and the minimum age, and ends every other session of the agent.
  */
 import { Hono } from "hono";
+import { appendAudit } from "../../durable-objects/audit-log.ts";
 import type { Config } from "../../src/config.ts";
 import { changePasswordRequest, resetPasswordRequest } from "../../src/protocol/http.ts";
 import { getArgon2 } from "../../src/security/argon2-workerd.ts";
@@ -10,7 +11,6 @@ import { hashPassword, verifyPassword } from "../../src/security/password-hash.t
 import { checkPassword, describePasswordProblems } from "../../src/security/password-policy.ts";
 import { hashToken } from "../../src/security/tokens.ts";
 import { type AgentRecord, findAgentById, passwordExpired } from "../../src/store/agents.ts";
-import { appendAudit } from "../../src/store/audit.ts";
 import { clearFailures } from "../../src/store/login-failures.ts";
 import {
   recentPasswordHashes,
@@ -22,13 +22,14 @@ import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { clientInfo } from "../client-info.ts";
 import { accountKey, assertNotLocked, countFailure } from "../lockout.ts";
+import { anyAgent, publicRoute } from "../middleware/access.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { requireAgent } from "../middleware/session-auth.ts";
 import { readJson } from "../read-json.ts";
 
 export const passwordRoutes = new Hono<AppEnv>();
 
-passwordRoutes.post("/", requireAgent({ allowUnready: true }), async (c) => {
+passwordRoutes.post("/", requireAgent({ allowUnready: true }), anyAgent(), async (c) => {
   assertOrigin(c, c.var.config.consoleOrigins);
   const { currentPassword, newPassword } = await readJson(c, changePasswordRequest);
   const { agent, session, config } = c.var;
@@ -36,7 +37,7 @@ passwordRoutes.post("/", requireAgent({ allowUnready: true }), async (c) => {
   const now = Date.now();
   const argon2 = await getArgon2();
   const audit = (outcome: "success" | "failure", reason?: string) =>
-    appendAudit(db, {
+    appendAudit(c.env, {
       actorType: "agent",
       actorId: agent.id,
       action: "auth.password_change",
@@ -123,7 +124,7 @@ async function storeNewPassword(
  * replaces the current password, which the agent may have forgotten. Every session of the
  * agent ends and a lockout is lifted.
  */
-passwordRoutes.post("/reset", async (c) => {
+passwordRoutes.post("/reset", publicRoute(), async (c) => {
   assertOrigin(c, c.var.config.consoleOrigins);
   const { token, newPassword } = await readJson(c, resetPasswordRequest);
   const db = c.env.DB;
@@ -139,7 +140,7 @@ passwordRoutes.post("/reset", async (c) => {
     .first<{ agentId: string }>();
   const agent = pending ? await findAgentById(db, pending.agentId) : null;
   if (!agent || agent.disabledAt !== null) {
-    await appendAudit(db, {
+    await appendAudit(c.env, {
       actorType: "anonymous",
       actorId: null,
       action: "auth.password_reset",
@@ -154,7 +155,7 @@ passwordRoutes.post("/reset", async (c) => {
   // Checked before the token is spent, so a refused password does not burn the link.
   const refused = await refuseNewPassword(db, c.var.config, agent, newPassword);
   if (refused) {
-    await appendAudit(db, {
+    await appendAudit(c.env, {
       actorType: "anonymous",
       actorId: null,
       action: "auth.password_reset",
@@ -170,7 +171,7 @@ passwordRoutes.post("/reset", async (c) => {
   await storeNewPassword(db, c.var.config, agent.id, newPassword, now);
   await revokeAgentSessions(db, agent.id, now);
   await clearFailures(db, "account", accountKey(agent.email));
-  await appendAudit(db, {
+  await appendAudit(c.env, {
     actorType: "agent",
     actorId: agent.id,
     action: "auth.password_reset",

@@ -4,16 +4,17 @@
  * towards the account's lockout like failed logins.
  */
 import { Hono } from "hono";
+import { appendAudit } from "../../durable-objects/audit-log.ts";
 import { reauthRequest } from "../../src/protocol/http.ts";
 import { getArgon2 } from "../../src/security/argon2-workerd.ts";
 import { verifyPassword } from "../../src/security/password-hash.ts";
-import { appendAudit } from "../../src/store/audit.ts";
 import { readMfaSecrets } from "../../src/store/mfa.ts";
 import { markAuthenticated } from "../../src/store/sessions.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { clientInfo } from "../client-info.ts";
 import { accountKey, assertNotLocked, countFailure } from "../lockout.ts";
+import { anyAgent } from "../middleware/access.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { requireAgent } from "../middleware/session-auth.ts";
 import { readJson } from "../read-json.ts";
@@ -21,7 +22,7 @@ import { verifySecondFactor } from "../second-factor.ts";
 
 export const reauthRoutes = new Hono<AppEnv>();
 
-reauthRoutes.post("/", requireAgent({ allowUnready: true }), async (c) => {
+reauthRoutes.post("/", requireAgent({ allowUnready: true }), anyAgent(), async (c) => {
   assertOrigin(c, c.var.config.consoleOrigins);
   const { password, totp } = await readJson(c, reauthRequest);
   const { agent, session } = c.var;
@@ -29,7 +30,7 @@ reauthRoutes.post("/", requireAgent({ allowUnready: true }), async (c) => {
   const now = Date.now();
   const key = accountKey(agent.email);
   const audit = (outcome: "success" | "failure", reason?: string) =>
-    appendAudit(db, {
+    appendAudit(c.env, {
       actorType: "agent",
       actorId: agent.id,
       action: "auth.reauth",

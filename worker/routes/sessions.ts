@@ -1,10 +1,11 @@
 /** An agent's own sessions: list them (device, IP, last seen) and revoke any of them. */
 import { Hono } from "hono";
-import { appendAudit } from "../../src/store/audit.ts";
+import { appendAudit } from "../../durable-objects/audit-log.ts";
 import { findSession, listLiveSessions, revokeSession } from "../../src/store/sessions.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { clientInfo } from "../client-info.ts";
+import { anyAgent } from "../middleware/access.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { requireAgent } from "../middleware/session-auth.ts";
 
@@ -12,7 +13,7 @@ export const sessionRoutes = new Hono<AppEnv>();
 
 sessionRoutes.use(requireAgent({ allowUnready: true }));
 
-sessionRoutes.get("/", async (c) => {
+sessionRoutes.get("/", anyAgent(), async (c) => {
   const { config, session } = c.var;
   const sessions = await listLiveSessions(c.env.DB, c.var.agent.id, Date.now(), {
     idleMs: config.sessionIdleMs,
@@ -23,7 +24,7 @@ sessionRoutes.get("/", async (c) => {
   });
 });
 
-sessionRoutes.delete("/:id", async (c) => {
+sessionRoutes.delete("/:id", anyAgent(), async (c) => {
   assertOrigin(c, c.var.config.consoleOrigins);
   const id = c.req.param("id");
   const target = await findSession(c.env.DB, id);
@@ -33,7 +34,7 @@ sessionRoutes.delete("/:id", async (c) => {
   }
   const now = Date.now();
   await revokeSession(c.env.DB, id, now);
-  await appendAudit(c.env.DB, {
+  await appendAudit(c.env, {
     actorType: "agent",
     actorId: c.var.agent.id,
     action: "auth.session_revoke",

@@ -7,9 +7,9 @@ import { getChatSession } from "../../durable-objects/chat-session.ts";
 import { getDispatcher } from "../../durable-objects/dispatcher.ts";
 import { internalUpgrade, type ParticipantIdentity } from "../../durable-objects/participant.ts";
 import {
-  offlineMessageRequest,
+  offlineMessageRequestFor,
   type StartChatResponse,
-  startChatRequest,
+  startChatRequestFor,
 } from "../../src/protocol/http.ts";
 import { BEARER_PREFIX, SUBPROTOCOL } from "../../src/protocol/limits.ts";
 import { signVisitorToken, verifyVisitorToken } from "../../src/security/tokens.ts";
@@ -19,6 +19,7 @@ import { createOfflineMessage } from "../../src/store/offline-messages.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { clientInfo } from "../client-info.ts";
+import { publicRoute } from "../middleware/access.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { readJson } from "../read-json.ts";
 import { assertUpgrade, offeredProtocols } from "../upgrade.ts";
@@ -35,9 +36,9 @@ async function resolveDepartment(db: D1Database, requested: string | undefined):
   return department;
 }
 
-visitorRoutes.post("/chats", async (c) => {
+visitorRoutes.post("/chats", publicRoute(), async (c) => {
   assertOrigin(c, c.var.config.widgetOrigins);
-  const form = await readJson(c, startChatRequest);
+  const form = await readJson(c, startChatRequestFor(c.var.config.cardMasking));
   const department = await resolveDepartment(c.env.DB, form.department);
   const now = Date.now();
   const chatId = crypto.randomUUID();
@@ -86,9 +87,9 @@ visitorRoutes.post("/chats", async (c) => {
   return c.json(body, 201);
 });
 
-visitorRoutes.post("/offline-messages", async (c) => {
+visitorRoutes.post("/offline-messages", publicRoute(), async (c) => {
   assertOrigin(c, c.var.config.widgetOrigins);
-  const form = await readJson(c, offlineMessageRequest);
+  const form = await readJson(c, offlineMessageRequestFor(c.var.config.cardMasking));
   const department = await resolveDepartment(c.env.DB, form.department);
   const id = crypto.randomUUID();
   await createOfflineMessage(c.env.DB, {
@@ -104,7 +105,7 @@ visitorRoutes.post("/offline-messages", async (c) => {
   return c.json({ id }, 201);
 });
 
-visitorRoutes.get("/chats/:id/ws", async (c) => {
+visitorRoutes.get("/chats/:id/ws", publicRoute(), async (c) => {
   assertUpgrade(c);
   assertOrigin(c, c.var.config.widgetOrigins);
   const chatId = c.req.param("id");
@@ -132,6 +133,7 @@ visitorRoutes.get("/chats/:id/ws", async (c) => {
     id: claims.sub,
     name: null,
     mode: "participate",
+    ...clientInfo(c),
   };
   return getChatSession(c.env, chatId).fetch(internalUpgrade(c.req.url, identity));
 });

@@ -1,0 +1,305 @@
+/**
+ * The audit log for auditors (issue 4, item 5): search, CSV export and chain verification,
+ * all with "view audit logs" (`audit.view`). Each use is itself an audit row, with the
+ * filters in its details. No route here — or anywhere — updates or deletes audit rows.
+ */
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { appendAudit, getAuditLog } from "../../durable-objects/audit-log.ts";
+import { maskedText } from "../../src/protocol/masked-text.ts";
+import {
+  type AuditChainResult,
+  type AuditRow,
+  checkWriterTail,
+  verifyAuditChain,
+} from "../../src/security/audit-chain.ts";
+import {
+  type AuditEntry,
+  type AuditFilters,
+  type AuditLogEntry,
+  readAuditRowHash,
+  readAuditRows,
+  readLatestCheckpoint,
+  searchAudit,
+  toAuditLogEntry,
+} from "../../src/store/audit.ts";
+import type { AppEnv } from "../app-env.ts";
+import { clientInfo } from "../client-info.ts";
+import { requirePermission } from "../middleware/access.ts";
+import { requireRecentAuth } from "../middleware/recent-auth.ts";
+import { requireAgent } from "../middleware/session-auth.ts";
+import { readQuery } from "../transcript-scope.ts";
+
+export const auditRoutes = new Hono<AppEnv>();
+
+auditRoutes.use(requireAgent());
+
+/** Most rows one search page returns (`limit`); 50 when not given. */
+export const MAX_AUDIT_LIMIT = 100;
+/** Rows per query while exporting and verifying. */
+const EXPORT_PAGE = 1000;
+const VERIFY_PAGE = 5000;
+/**
+ * D1 allows 1,000 queries per invocation: an export of more pages (900,000 rows) is aborted
+ * mid-stream, and the caller narrows the time range.
+ */
+const MAX_EXPORT_PAGES = 900;
+
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/** True for a real calendar day (Date.parse would roll 2025-02-30 over into March). */
+function realDay([, y, m, d]: RegExpExecArray): boolean {
+  const [year, month, day] = [Number(y), Number(m), Number(d)];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/**
+ * A time in the query string: integer milliseconds, or ISO-8601 — a date (UTC midnight) or a
+ * date-time with an offset (without one it would be read in the server's time zone).
+ */
+const timestamp = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    if (/^\d{1,15}$/.test(value)) return Number(value);
+    const match = ISO_TIME.exec(value);
+    const ms = match ? Date.parse(value) : Number.NaN;
+    if (!match || Number.isNaN(ms) || !realDay(match)) {
+      ctx.addIssue({
+        code: "custom",
+        message: "a time in milliseconds or ISO-8601 (a date, or a date-time with an offset)",
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const filterFields = {
+  /** at ≥ from (inclusive). */
+  from: timestamp.optional(),
+  /** at < to (exclusive). */
+  to: timestamp.optional(),
+  /** Keywords; card numbers are masked first, since the search itself is an audit row. */
+  q: maskedText(z.string().trim().max(200)).optional(),
+  actor: z.string().trim().min(1).max(256).optional(),
+  /** `auth.login`, or a prefix ending in `*`: `auth.*`. */
+  action: z
+    .string()
+    .trim()
+    .regex(/^[\w.-]{1,100}\*?$/, "an action (auth.login) or a prefix ending in * (auth.*)")
+    .optional(),
+  outcome: z.enum(["success", "failure", "denied"]).optional(),
+  department: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "a department id (lowercase slug)")
+    .optional(),
+};
+
+const fromBeforeTo = (query: { from?: number; to?: number }) =>
+  query.from === undefined || query.to === undefined || query.from < query.to;
+const fromBeforeToIssue = { message: "to must be later than from", path: ["to"] };
+
+/** `GET /api/audit` query string. */
+const searchQuery = z
+  .object({
+    ...filterFields,
+    /** `nextCursor` of the previous page. */
+    cursor: z
+      .string()
+      .regex(/^\d{1,15}$/, "a cursor from a previous page")
+      .transform(Number)
+      .optional(),
+    limit: z
+      .string()
+      .regex(/^\d{1,3}$/, "an integer")
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(MAX_AUDIT_LIMIT))
+      .default(50),
+  })
+  .strict()
+  .refine(fromBeforeTo, fromBeforeToIssue);
+
+/** `GET /api/audit/export` query string. */
+const exportQuery = z.object(filterFields).strict().refine(fromBeforeTo, fromBeforeToIssue);
+
+/** `GET /api/audit` response body. */
+export interface AuditSearchResponse {
+  entries: AuditLogEntry[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** `GET /api/audit/verify` response body. */
+export interface AuditVerifyResponse {
+  ok: boolean;
+  checked: number;
+  head: { id: number; hash: string } | null;
+  checkpoint: { id: number; at: string } | null;
+  problem?: { id: number; kind: string; message: string };
+}
+
+function toFilters(query: z.infer<typeof exportQuery>): AuditFilters {
+  const { q, ...rest } = query;
+  return q ? { ...rest, keyword: q } : rest;
+}
+
+function audit(
+  c: Context<AppEnv>,
+  entry: Pick<AuditEntry, "action" | "outcome" | "details">,
+): Promise<void> {
+  return appendAudit(c.env, {
+    actorType: "agent",
+    actorId: c.var.agent.id,
+    target: null,
+    ...clientInfo(c),
+    ...entry,
+    at: Date.now(),
+  });
+}
+
+auditRoutes.get("/", requirePermission("audit.view"), async (c) => {
+  const { cursor, limit, ...filters } = readQuery(c, searchQuery);
+  const page = await searchAudit(c.env.DB, toFilters(filters), cursor ?? null, limit);
+  await audit(c, {
+    action: "audit.search",
+    outcome: "success",
+    details: {
+      ...filters,
+      page: cursor === undefined ? "first" : "next",
+      results: page.rows.length,
+    },
+  });
+  const body: AuditSearchResponse = {
+    entries: page.rows.map(toAuditLogEntry),
+    nextCursor: page.nextCursor === null ? null : String(page.nextCursor),
+  };
+  return c.json(body);
+});
+
+// Export is a re-authentication action (authentication issue, item 5): the whole log leaves.
+auditRoutes.get("/export", requirePermission("audit.view"), requireRecentAuth(), async (c) => {
+  const query = readQuery(c, exportQuery);
+  const filters = toFilters(query);
+  await audit(c, { action: "audit.export", outcome: "success", details: { ...query } });
+  const db = c.env.DB;
+  const encoder = new TextEncoder();
+  let cursor: number | null = null;
+  let pages = 0;
+  // Paged through the same keyset cursor as search: rows appended meanwhile (higher ids)
+  // never shift the pages, and no more than one page is ever in memory.
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(csvLine(CSV_HEADER)));
+    },
+    async pull(controller) {
+      const page = await searchAudit(db, filters, cursor, EXPORT_PAGE);
+      controller.enqueue(encoder.encode(page.rows.map(csvRow).join("")));
+      pages += 1;
+      if (page.nextCursor === null) controller.close();
+      else if (pages >= MAX_EXPORT_PAGES) {
+        // Abort rather than end: a cut-off file must not look complete.
+        controller.error(new Error("audit export too large; narrow the time range"));
+      } else cursor = page.nextCursor;
+    },
+  });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  return c.body(stream, 200, {
+    "content-type": "text/csv; charset=utf-8",
+    "content-disposition": `attachment; filename="audit-${stamp}.csv"`,
+    "cache-control": "no-store",
+  });
+});
+
+auditRoutes.get("/verify", requirePermission("audit.view"), async (c) => {
+  const db = c.env.DB;
+  const walked = await verifyAuditChain(
+    {
+      latestCheckpoint: () => readLatestCheckpoint(db),
+      page: (afterId, limit) => readAuditRows(db, afterId, limit),
+    },
+    VERIFY_PAGE,
+  );
+  const lastAppended = await getAuditLog(c.env).lastAppended();
+  const result: AuditChainResult = checkWriterTail(
+    walked,
+    lastAppended,
+    lastAppended ? await readAuditRowHash(db, lastAppended.id) : null,
+  );
+  await audit(c, {
+    action: "audit.verify",
+    outcome: "success",
+    details: {
+      ok: result.ok,
+      checked: result.checked,
+      ...(result.problem ? { problemId: result.problem.id, problem: result.problem.problem } : {}),
+    },
+  });
+  const body: AuditVerifyResponse = {
+    ok: result.ok,
+    checked: result.checked,
+    head: result.head,
+    checkpoint: result.checkpoint
+      ? { id: result.checkpoint.id, at: new Date(result.checkpoint.at).toISOString() }
+      : null,
+  };
+  if (result.problem) {
+    const { id, problem: kind, message } = result.problem;
+    body.problem = { id, kind, message };
+  }
+  return c.json(body);
+});
+
+// ── CSV (RFC 4180) ───────────────────────────────────────────────────────────────────────
+
+const CSV_HEADER = [
+  "id",
+  "at",
+  "actor_type",
+  "actor_id",
+  "action",
+  "target",
+  "outcome",
+  "ip",
+  "user_agent",
+  "department",
+  "details",
+  "prev_hash",
+  "hash",
+];
+
+/**
+ * One cell. A spreadsheet runs a cell that starts with = + - @ (or a tab or CR before one)
+ * as a formula, and audit rows carry attacker-chosen text (user agents, emails, targets):
+ * such cells get a leading `'` (OWASP "CSV injection"). Then RFC 4180 quoting.
+ */
+function csvCell(value: string | number | null): string {
+  if (value === null) return "";
+  let cell = String(value);
+  if (typeof value === "string" && /^[=+\-@\t\r]/.test(cell)) cell = `'${cell}`;
+  return /[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
+}
+
+function csvLine(cells: (string | number | null)[]): string {
+  return `${cells.map(csvCell).join(",")}\r\n`;
+}
+
+function csvRow(row: AuditRow): string {
+  return csvLine([
+    row.id,
+    new Date(row.at).toISOString(),
+    row.actor_type,
+    row.actor_id,
+    row.action,
+    row.target,
+    row.outcome,
+    row.ip,
+    row.user_agent,
+    row.department,
+    row.details,
+    row.prev_hash,
+    row.hash,
+  ]);
+}

@@ -17,6 +17,7 @@ import {
   type AuditRowContent,
   type ChainHead,
   chainAfterHead,
+  TRUNCATION_ACTION,
 } from "../src/security/audit-chain.ts";
 import {
   type AuditEntry,
@@ -244,15 +245,18 @@ export class AuditLog extends DurableObject<Env> {
    * Gives the rows ids and hashes after D1's head, read afresh every time (never cached:
    * the admin CLI appends too).
    */
-  async #chainAfterHead(contents: AuditRowContent[]): Promise<AuditRow[]> {
+  async #chainAfterHead(rowsToAppend: AuditRowContent[]): Promise<AuditRow[]> {
+    let contents = rowsToAppend;
     const db = this.env.DB;
     const head = await readAuditHead(db);
     const lastAppended = this.lastAppended();
     if (lastAppended && (head?.id ?? 0) < lastAppended.id) {
-      // Chained on regardless (rows are never held back); verification reports the cut.
+      // Rows are never held back, so the chain goes on — after a row that records the cut,
+      // which verification reports from then on.
       console.error(
         `[parley] audit: rows up to ${lastAppended.id} were removed (head ${head?.id})`,
       );
+      contents = [truncationRow(head?.id ?? 0, lastAppended), ...contents];
     }
     let lastChained: ChainHead["lastChained"] = null;
     if (head?.hash) lastChained = { id: head.id, hash: head.hash };
@@ -275,4 +279,25 @@ export class AuditLog extends DurableObject<Env> {
   #setState(key: string, value: string): void {
     this.#sql.exec("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", key, value);
   }
+}
+
+/** The row that records rows missing from the end of the log (see TRUNCATION_ACTION). */
+function truncationRow(headId: number, lastAppended: AppendedRow): AuditRowContent {
+  return {
+    id: 0, // assigned when chained
+    at: Date.now(),
+    actor_type: "system",
+    actor_id: null,
+    action: TRUNCATION_ACTION,
+    target: null,
+    outcome: "failure",
+    ip: null,
+    user_agent: null,
+    details: JSON.stringify({
+      missingFrom: headId + 1,
+      missingTo: lastAppended.id,
+      lastHash: lastAppended.hash,
+    }),
+    department: null,
+  };
 }

@@ -133,7 +133,9 @@ export class ConsoleAccess {
       ws.serializeAttachment({ ...attachment, canAccept });
       changed = true;
     }
-    if (!canAccept && this.#host.withdrawOffers(agentId)) changed = true;
+    // Offers made under the old rights (no longer allowed, or another department) go back
+    // to routing, which offers them again only where they are still allowed.
+    if ((!canAccept || changed) && this.#host.withdrawOffers(agentId)) changed = true;
     return changed;
   }
 }

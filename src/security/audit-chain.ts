@@ -19,6 +19,12 @@ export const GENESIS_HASH = "0".repeat(64);
 
 /** The action of a checkpoint row. */
 export const CHECKPOINT_ACTION = "audit.checkpoint";
+/**
+ * Written by the audit writer when rows it appended are gone from the end of the log. The
+ * chain goes on after it, but verification reports it for good: a cut tail cannot be
+ * hidden by the next append.
+ */
+export const TRUNCATION_ACTION = "audit.truncation_detected";
 
 /** An `audit_log` row as D1 stores and returns it (snake_case columns). */
 export interface AuditRow {
@@ -262,6 +268,13 @@ export class AuditChainVerifier {
         id,
         problem: "altered",
         message: `row ${id} does not match its hash: its content was changed`,
+      };
+    }
+    if (row.action === TRUNCATION_ACTION) {
+      return {
+        id,
+        problem: "truncated",
+        message: `row ${id} records that rows at the end of the log were removed: ${row.details ?? ""}`,
       };
     }
     const expected = this.#expectedPrev;

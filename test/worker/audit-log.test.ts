@@ -296,3 +296,24 @@ describe("access to the audit log", () => {
     expect(JSON.parse(row?.details ?? "{}")).toMatchObject({ ok: body.ok, checked: body.checked });
   });
 });
+
+// Last in the file: a detected truncation stays in the chain for good, by design.
+describe("a cut tail", () => {
+  it("is recorded by the next append and reported by every later verification", async () => {
+    const marker = `cut-${crypto.randomUUID()}`;
+    await Promise.all([0, 1, 2].map((n) => appendAudit(env, entry(marker, n))));
+    const rows = await rowsOf(marker);
+    const last = rows.at(-1) as AuditRow;
+    await env.DB.prepare("DELETE FROM audit_log WHERE id >= ?1").bind(last.id).run();
+    // The chain alone looks intact; the writer's memory of its last row does not.
+    expect((await verify()).problem).toMatchObject({ kind: "truncated" });
+    await appendAudit(env, entry(marker, 3));
+    const recorded = await env.DB.prepare(
+      "SELECT id, details FROM audit_log WHERE action = 'audit.truncation_detected' ORDER BY id DESC",
+    ).first<{ id: number; details: string }>();
+    expect(JSON.parse(recorded?.details ?? "{}")).toMatchObject({ missingTo: last.id });
+    const after = await verify();
+    expect(after.ok).toBe(false);
+    expect(after.problem).toMatchObject({ id: recorded?.id, kind: "truncated" });
+  });
+});

@@ -6,15 +6,12 @@
  * on the same database. Target (permissions and audit issue): keyword search first page
  * under 100 ms p50.
  */
-import type { ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import initArgon2 from "@phi-ag/argon2/node";
 import { auditRowsSql, verifyAuditChainVia } from "../scripts/lib/audit.ts";
 import { d1Execute, sqlValue } from "../scripts/lib/d1.ts";
-import { runWrangler, spawnWrangler } from "../scripts/lib/wrangler.ts";
+import { runWrangler } from "../scripts/lib/wrangler.ts";
 import {
   type AuditRow,
   type AuditRowContent,
@@ -22,6 +19,7 @@ import {
   GENESIS_HASH,
 } from "../src/security/audit-chain.ts";
 import { hashPassword } from "../src/security/password-hash.ts";
+import { migratedState, startDevServer } from "../test/helpers/dev-server.ts";
 import { machine, percentile } from "./stats.ts";
 
 const ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 100_000);
@@ -200,52 +198,6 @@ async function seed(persistTo: string, scratch: string): Promise<void> {
   );
 }
 
-// ── Server ──────────────────────────────────────────────────────────────────────────────
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-async function startServer(persistTo: string): Promise<{ origin: string; child: ChildProcess }> {
-  const port = await freePort();
-  const key = () => Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64");
-  const child = spawnWrangler(
-    [
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--persist-to",
-      persistTo,
-      "--var",
-      `SESSION_KEY:${key()}`,
-      "--var",
-      `CAPTCHA_KEY:${key()}`,
-      "--show-interactive-dev-session=false",
-      "--inspector-port",
-      String(await freePort()),
-    ],
-    { stdio: "ignore", detached: true },
-  );
-  const origin = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error("wrangler dev exited");
-    try {
-      if ((await fetch(`${origin}/healthz`)).ok) return { origin, child };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-  throw new Error("wrangler dev did not start");
-}
-
 // ── Measurements ────────────────────────────────────────────────────────────────────────
 
 async function timed(url: string, cookie: string): Promise<{ ms: number; body: string }> {
@@ -270,70 +222,15 @@ function row(name: string, values: number[], base50: number): string {
 
 async function main(): Promise<void> {
   console.log(`Machine: ${machine()}\n`);
-  const persistTo = await mkdtemp(join(tmpdir(), "parley-bench-audit-"));
-  let child: ChildProcess | undefined;
+  const persistTo = await migratedState("parley-bench-audit-");
   try {
-    const migrated = await runWrangler([
-      "d1",
-      "migrations",
-      "apply",
-      "DB",
-      "--local",
-      "--persist-to",
-      persistTo,
-    ]);
-    if (migrated.code !== 0) throw new Error(`migrations failed:\n${migrated.stderr}`);
     await seed(persistTo, persistTo);
-
-    const server = await startServer(persistTo);
-    child = server.child;
-    const { origin } = server;
-    const login = await fetch(`${origin}/api/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin },
-      body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
-    });
-    if (login.status !== 200)
-      throw new Error(`login failed: ${login.status} ${await login.text()}`);
-    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-
-    const health = await samples(`${origin}/healthz`, "");
-    const base50 = percentile(health, 50);
-    const searches: [string, string][] = [
-      ['keyword, common ("login")', "q=login"],
-      ['keyword, medium ("transfer")', "q=transfer"],
-      ["keyword, rare (one agent's email)", `q=${encodeURIComponent(agentEmail(7))}`],
-      ['keyword, 2 terms ("refund" "search")', "q=refund%20search"],
-      ["keyword + outcome=failure", "q=login&outcome=failure"],
-      ["keyword, no match", "q=zzyzx"],
-      ["no filter (newest page)", ""],
-      ["action prefix auth.* + outcome=denied", "action=auth.*&outcome=denied"],
-      ["time range (one day, 30 days ago)", timeRange()],
-    ];
-    console.log(`\nGET /api/audit, first page (50 rows), ${SAMPLES} sequential samples each:`);
-    console.log(row("/healthz (baseline round trip)", health, base50));
-    for (const [name, query] of searches) {
-      const values = await samples(`${origin}/api/audit?${query}`, cookie);
-      console.log(row(name, values, base50));
+    const server = await startDevServer({ persistTo });
+    try {
+      await measure(server.origin);
+    } finally {
+      await server.stop();
     }
-
-    console.log(`\nGET /api/audit/verify (whole chain), ${VERIFY_RUNS} runs:`);
-    for (let i = 0; i < VERIFY_RUNS; i++) {
-      const { ms, body } = await timed(`${origin}/api/audit/verify`, cookie);
-      const result = JSON.parse(body) as { ok: boolean; checked: number };
-      console.log(
-        `  run ${i + 1}: ${(ms / 1000).toFixed(2)} s, ok=${result.ok}, ${result.checked.toLocaleString("en")} rows ` +
-          `(${((ms * 1000) / result.checked).toFixed(1)} µs/row, ${(ms / base50).toFixed(0)} × baseline)`,
-      );
-    }
-  } finally {
-    if (child?.pid && child.exitCode === null) {
-      const exited = new Promise((resolve) => child?.once("exit", resolve));
-      process.kill(-child.pid, "SIGTERM");
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-    }
-  }
-  try {
     const started = performance.now();
     const result = await verifyAuditChainVia({ remote: false, persistTo });
     console.log(
@@ -343,6 +240,47 @@ async function main(): Promise<void> {
     );
   } finally {
     await rm(persistTo, { recursive: true, force: true });
+  }
+}
+
+/** Searches and verifications over HTTP, signed in as the seeded administrator. */
+async function measure(origin: string): Promise<void> {
+  const login = await fetch(`${origin}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin },
+    body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+  });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
+  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+
+  const health = await samples(`${origin}/healthz`, "");
+  const base50 = percentile(health, 50);
+  const searches: [string, string][] = [
+    ['keyword, common ("login")', "q=login"],
+    ['keyword, medium ("transfer")', "q=transfer"],
+    ["keyword, rare (one agent's email)", `q=${encodeURIComponent(agentEmail(7))}`],
+    ['keyword, 2 terms ("refund" "search")', "q=refund%20search"],
+    ["keyword + outcome=failure", "q=login&outcome=failure"],
+    ["keyword, no match", "q=zzyzx"],
+    ["no filter (newest page)", ""],
+    ["action prefix auth.* + outcome=denied", "action=auth.*&outcome=denied"],
+    ["time range (one day, 30 days ago)", timeRange()],
+  ];
+  console.log(`\nGET /api/audit, first page (50 rows), ${SAMPLES} sequential samples each:`);
+  console.log(row("/healthz (baseline round trip)", health, base50));
+  for (const [name, query] of searches) {
+    const values = await samples(`${origin}/api/audit?${query}`, cookie);
+    console.log(row(name, values, base50));
+  }
+
+  console.log(`\nGET /api/audit/verify (whole chain), ${VERIFY_RUNS} runs:`);
+  for (let i = 0; i < VERIFY_RUNS; i++) {
+    const { ms, body } = await timed(`${origin}/api/audit/verify`, cookie);
+    const result = JSON.parse(body) as { ok: boolean; checked: number };
+    console.log(
+      `  run ${i + 1}: ${(ms / 1000).toFixed(2)} s, ok=${result.ok}, ${result.checked.toLocaleString("en")} rows ` +
+        `(${((ms * 1000) / result.checked).toFixed(1)} µs/row, ${(ms / base50).toFixed(0)} × baseline)`,
+    );
   }
 }
 

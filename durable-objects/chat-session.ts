@@ -18,6 +18,7 @@ import { SUBPROTOCOL } from "../src/protocol/limits.ts";
 import { parseFrame, safeJson } from "../src/protocol/parse-frame.ts";
 import { CHAT_ACTIONS, CHAT_SOCKET_MODES } from "../src/security/action-permissions.ts";
 import type { Permission } from "../src/security/permissions.ts";
+import { TokenBuckets } from "../src/security/token-bucket.ts";
 import type { AuditEntry } from "../src/store/audit.ts";
 import { endChat } from "../src/store/chats.ts";
 import { type AgentAccess, accessOf } from "../src/store/grants.ts";
@@ -44,6 +45,8 @@ const FLUSH_DELAY_MS = 50;
 /** If the in-memory flush never runs (eviction, D1 down), the alarm retries after this. */
 const FLUSH_SAFETY_MS = 10_000;
 const RETRY_BACKOFF_MS = 5_000;
+/** RATE_MESSAGES_PER_SOCKET_PER_10S counts frames over this period. */
+const FRAME_RATE_PERIOD_MS = 10_000;
 
 interface Connection extends ParticipantIdentity {
   greeted: boolean;
@@ -58,6 +61,11 @@ export class ChatSession extends DurableObject<Env> {
   readonly #config: Config;
   /** Memory only: gone with the object, by design. */
   readonly #forms: SecureForms;
+  /**
+   * Frames each participant may send: a token bucket per participant, in memory. Keyed by
+   * participant rather than by socket, so reconnecting does not refill it.
+   */
+  readonly #frameBudget: TokenBuckets;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -66,6 +74,10 @@ export class ChatSession extends DurableObject<Env> {
     this.#log = new EventLog(ctx.storage.sql);
     this.#meta = new ChatMeta(ctx.storage.sql);
     this.#due = new DueItems(ctx.storage);
+    this.#frameBudget = new TokenBuckets(
+      this.#config.rateLimits.messagesPerSocketPer10s,
+      FRAME_RATE_PERIOD_MS,
+    );
     this.#forms = new SecureForms({
       db: env.DB,
       log: this.#log,
@@ -159,6 +171,16 @@ export class ChatSession extends DurableObject<Env> {
     const conn = this.#connections.get(ws);
     if (!conn) return;
     const parsed = parseFrame(chatClientFrameFor(this.#config.cardMasking), data);
+    // Every frame counts, bad ones too, except a connection's first hello: a client that
+    // flooded, then reconnected, can still resume.
+    if (!(parsed.ok && parsed.frame.type === "hello" && !conn.greeted)) {
+      const budget = this.#frameBudget.take(`${conn.role}:${conn.id}`, Date.now());
+      if (!budget.allowed) {
+        const wait = budget.retryAfterSeconds;
+        sendError(ws, "rate_limited", `Too many messages; wait ${wait} s and send again.`);
+        return;
+      }
+    }
     if (!parsed.ok) {
       sendError(ws, parsed.code, parsed.message);
     } else if (parsed.frame.type === "hello") {
@@ -166,19 +188,25 @@ export class ChatSession extends DurableObject<Env> {
     } else if (!conn.greeted) {
       sendError(ws, "hello_required", "Send hello first.");
     } else if (this.#meta.ended && parsed.frame.type === "secure_form.view") {
-      // The end wiped every value; say so plainly (a view can race the end).
+      // The end wiped every value; say so plainly (a view can race the end), and record
+      // the attempt like every other view.
+      const { requestId } = parsed.frame;
+      this.ctx.waitUntil(
+        this.#audit(conn, "secure_form.view", "failure", { requestId, reason: "ended" }),
+      );
       sendError(ws, "gone", "The chat ended: its secure-form values are gone.");
     } else if (this.#meta.ended) {
       sendError(ws, "chat_ended", "This chat has ended.");
     } else if (conn.mode === "monitor") {
       sendError(ws, "read_only", "Monitoring is read-only.");
     } else {
-      this.#activity.touch(conn.sessionId);
       const rule = CHAT_ACTIONS[parsed.frame.type];
       const needed = conn.role === "visitor" ? rule.visitor || false : rule.agent;
       if (needed === false) {
         sendError(ws, "not_allowed", `A ${conn.role} cannot send ${parsed.frame.type}.`);
       } else if (needed === null || needed === true) {
+        // Only work the participant may do keeps their session alive.
+        this.#activity.touch(conn.sessionId);
         this.#dispatch(ws, conn, parsed.frame);
       } else {
         this.ctx.waitUntil(this.#dispatchPermitted(ws, conn, needed, parsed.frame));
@@ -207,6 +235,7 @@ export class ChatSession extends DurableObject<Env> {
       await this.#audit(conn, frame.type, "denied", { required: [needed] });
       return sendError(ws, "forbidden", "You do not have permission to do this.");
     }
+    this.#activity.touch(conn.sessionId);
     this.#dispatch(ws, conn, frame);
   }
 

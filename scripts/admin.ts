@@ -3,7 +3,6 @@
  * standard input only (never argv), checked against the deployment's policy and stored as
  * argon2id hashes; every change writes an audit row.
  */
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { enableAgent, issuePasswordReset, unlockAgent } from "./lib/account-recovery.ts";
 import {
@@ -16,7 +15,7 @@ import {
   validateNewAgent,
 } from "./lib/agents.ts";
 import { CliError, runMain } from "./lib/cli.ts";
-import type { D1Target } from "./lib/d1.ts";
+import { d1TargetFromOptions } from "./lib/d1.ts";
 import { loadDeploymentVars, loadPasswordPolicy } from "./lib/deployment-policy.ts";
 import { readPassword } from "./lib/read-password.ts";
 
@@ -106,7 +105,7 @@ async function main(): Promise<number> {
       throw new CliError(`${command} does not take --${key}`);
     }
   }
-  const target = databaseTarget(values);
+  const target = d1TargetFromOptions(values);
 
   switch (command) {
     case "create-agent": {
@@ -176,18 +175,6 @@ async function main(): Promise<number> {
       return 0;
     }
   }
-}
-
-function databaseTarget(values: { local?: boolean; remote?: boolean; "persist-to"?: string }) {
-  if (values.local && values.remote) throw new CliError("choose --local or --remote, not both");
-  if (values.remote && values["persist-to"]) {
-    throw new CliError("--persist-to applies to the local database only");
-  }
-  const target: D1Target = { remote: values.remote === true };
-  // npm runs scripts from the project root; a relative folder means the caller's own directory.
-  const persistTo = values["persist-to"];
-  if (persistTo) target.persistTo = resolve(process.env.INIT_CWD ?? process.cwd(), persistTo);
-  return target;
 }
 
 function required(value: string | undefined, flag: string): string {

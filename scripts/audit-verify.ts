@@ -3,11 +3,10 @@
  * (DESIGN invariant 6) in the local D1 (default) or the remote one, and names the first row
  * that does not match. Exit status 0 when the chain is intact, 1 when it is not (or on error).
  */
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { verifyAuditChainVia } from "./lib/audit.ts";
 import { CliError, runMain } from "./lib/cli.ts";
-import type { D1Target } from "./lib/d1.ts";
+import { d1TargetFromOptions } from "./lib/d1.ts";
 
 const HELP = `Usage: npm run audit:verify [-- [--local | --remote] [--persist-to DIR] [--json]]
 
@@ -48,14 +47,7 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (values.local && values.remote) throw new CliError("choose --local or --remote, not both");
-  if (values.remote && values["persist-to"]) {
-    throw new CliError("--persist-to applies to the local database only");
-  }
-  const target: D1Target = { remote: values.remote === true };
-  const persistTo = values["persist-to"];
-  // npm runs scripts from the project root; a relative folder means the caller's own directory.
-  if (persistTo) target.persistTo = resolve(process.env.INIT_CWD ?? process.cwd(), persistTo);
+  const target = d1TargetFromOptions(values);
 
   const started = performance.now();
   const result = await verifyAuditChainVia(target);

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { MaskingMode } from "./protocol/masked-text.ts";
+import { type IpRule, IpRuleError, parseIpRules } from "./security/ip-rules.ts";
 import {
   type PasswordPolicy,
   PasswordPolicyError,
@@ -53,6 +54,28 @@ export interface Config {
   cardMasking: MaskingMode;
   /** How long submitted secure-form values stay viewable (memory only). */
   secureFormTtlMs: number;
+  /**
+   * Who may reach the agent side, by client IP (CF-Connecting-IP): the console and its
+   * sockets (`agent`), personal API tokens (`mobile`). Empty denies everyone (fail closed).
+   */
+  ipAllowlists: { agent: IpAllowlist; mobile: IpAllowlist };
+  /** A CAPTCHA before every chat is created (CHAT_START_CAPTCHA=always). */
+  chatStartCaptcha: boolean;
+  rateLimits: {
+    chatStartPerIpPerMinute: number;
+    messagesPerSocketPer10s: number;
+    loginPerIpPerMinute: number;
+    loginPerAccountPerMinute: number;
+    apiPerSessionPerMinute: number;
+  };
+  /** Visitor identity verification: HS256 JWTs signed by the customer's backend. */
+  identity: { secret: Uint8Array | null; required: boolean };
+}
+
+/** An allowlist as configured (for display and narrowing) and parsed (for matching). */
+export interface IpAllowlist {
+  rules: string[];
+  parsed: IpRule[];
 }
 
 /** A setting is missing or malformed; the message names it (never its value). */
@@ -77,6 +100,24 @@ const originList = z
       .filter(Boolean),
   )
   .pipe(z.array(origin));
+
+/** A comma-separated list of IP rules; missing or empty allows nobody (fail closed). */
+const ipRuleList = z
+  .string()
+  .default("")
+  .transform((value, ctx) => {
+    const rules = value
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean);
+    try {
+      return { rules, parsed: parseIpRules(rules) };
+    } catch (error) {
+      if (!(error instanceof IpRuleError)) throw error;
+      ctx.addIssue({ code: "custom", message: error.message });
+      return z.NEVER;
+    }
+  });
 
 const int = (fallback: number, min: number, max: number) =>
   z
@@ -107,6 +148,16 @@ const schema = z.object({
   ACCOUNT_INACTIVE_DAYS: int(90, 1, 3650),
   MFA_REQUIRED: z.enum(["true", "false"]).default("false"),
   CARD_MASKING: z.enum(["standard", "strict"]).default("standard"),
+  AGENT_IP_ALLOWLIST: ipRuleList,
+  MOBILE_IP_ALLOWLIST: ipRuleList,
+  CHAT_START_CAPTCHA: z.enum(["off", "always"]).default("off"),
+  RATE_CHAT_START_PER_IP_PER_MINUTE: int(10, 1, 10_000),
+  RATE_MESSAGES_PER_SOCKET_PER_10S: int(20, 1, 1_000),
+  RATE_LOGIN_PER_IP_PER_MINUTE: int(20, 1, 10_000),
+  RATE_LOGIN_PER_ACCOUNT_PER_MINUTE: int(10, 1, 1_000),
+  RATE_API_PER_SESSION_PER_MINUTE: int(300, 1, 100_000),
+  IDENTITY_SECRET: z.string().min(32, "at least 32 characters").optional(),
+  IDENTITY_REQUIRED: z.enum(["true", "false"]).default("false"),
   SECURE_FORM_TTL_MINUTES: int(15, 1, 60),
   CAPTCHA_PROVIDER: z.enum(["altcha", "turnstile"]).default("altcha"),
   CAPTCHA_KEY: z.string().optional(),
@@ -159,6 +210,11 @@ export function parseConfig(env: Record<string, unknown>): Config {
     }
     throw error;
   }
+  if (vars.IDENTITY_REQUIRED === "true" && !vars.IDENTITY_SECRET) {
+    throw new ConfigError(
+      "invalid configuration — IDENTITY_REQUIRED=true needs the IDENTITY_SECRET secret",
+    );
+  }
   if (vars.LOGIN_CAPTCHA_AFTER > vars.LOGIN_LOCKOUT_AFTER) {
     throw new ConfigError(
       "invalid configuration — LOGIN_CAPTCHA_AFTER must not exceed LOGIN_LOCKOUT_AFTER",
@@ -195,5 +251,18 @@ export function parseConfig(env: Record<string, unknown>): Config {
     mfaRequired: vars.MFA_REQUIRED === "true",
     cardMasking: vars.CARD_MASKING,
     secureFormTtlMs: vars.SECURE_FORM_TTL_MINUTES * 60_000,
+    ipAllowlists: { agent: vars.AGENT_IP_ALLOWLIST, mobile: vars.MOBILE_IP_ALLOWLIST },
+    chatStartCaptcha: vars.CHAT_START_CAPTCHA === "always",
+    rateLimits: {
+      chatStartPerIpPerMinute: vars.RATE_CHAT_START_PER_IP_PER_MINUTE,
+      messagesPerSocketPer10s: vars.RATE_MESSAGES_PER_SOCKET_PER_10S,
+      loginPerIpPerMinute: vars.RATE_LOGIN_PER_IP_PER_MINUTE,
+      loginPerAccountPerMinute: vars.RATE_LOGIN_PER_ACCOUNT_PER_MINUTE,
+      apiPerSessionPerMinute: vars.RATE_API_PER_SESSION_PER_MINUTE,
+    },
+    identity: {
+      secret: vars.IDENTITY_SECRET ? encoder.encode(vars.IDENTITY_SECRET) : null,
+      required: vars.IDENTITY_REQUIRED === "true",
+    },
   };
 }

@@ -9,11 +9,14 @@ import { MAX_BODY_BYTES } from "../src/protocol/limits.ts";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
 import { loadConfig } from "./middleware/config.ts";
+import { httpsOnly } from "./middleware/https-only.ts";
+import { ipAllowlist } from "./middleware/ip-allowlist.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
 import { agentRoutes } from "./routes/agent.ts";
 import { agentsRoutes } from "./routes/agents.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { authRoutes } from "./routes/auth.ts";
+import { bansRoutes } from "./routes/bans.ts";
 import { departmentsRoutes } from "./routes/departments.ts";
 import { groupsRoutes } from "./routes/groups.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -21,7 +24,9 @@ import { mfaRoutes } from "./routes/mfa.ts";
 import { offlineMessagesRoutes } from "./routes/offline-messages.ts";
 import { passwordRoutes } from "./routes/password.ts";
 import { reauthRoutes } from "./routes/reauth.ts";
+import { securityRoutes } from "./routes/security-settings.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
 import { transcriptsRoutes } from "./routes/transcripts.ts";
 import { visitorRoutes } from "./routes/visitor.ts";
 
@@ -35,6 +40,8 @@ const CONSOLE_API = [
   "/api/audit",
   "/api/transcripts",
   "/api/offline-messages",
+  "/api/bans",
+  "/api/security",
 ];
 
 /** Creates the application. */
@@ -42,6 +49,7 @@ export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(securityHeaders());
+  app.use(httpsOnly());
   app.use(loadConfig());
   app.use(
     "/api/*",
@@ -81,12 +89,15 @@ export function createApp(): Hono<AppEnv> {
     maxAge: 600,
   });
   for (const path of CONSOLE_API) app.use(`${path}/*`, consoleCors);
+  // The first gate of the agent side (invariant 3): before any session or permission.
+  for (const path of CONSOLE_API) app.use(`${path}/*`, ipAllowlist());
 
   app.route("/healthz", healthRoutes);
   app.route("/api/auth/password", passwordRoutes);
   app.route("/api/auth/sessions", sessionRoutes);
   app.route("/api/auth/mfa", mfaRoutes);
   app.route("/api/auth/reauth", reauthRoutes);
+  app.route("/api/auth/tokens", tokenRoutes);
   app.route("/api/auth", authRoutes);
   app.route("/api/visitor", visitorRoutes);
   app.route("/api/agent", agentRoutes);
@@ -96,6 +107,8 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/audit", auditRoutes);
   app.route("/api/transcripts", transcriptsRoutes);
   app.route("/api/offline-messages", offlineMessagesRoutes);
+  app.route("/api/bans", bansRoutes);
+  app.route("/api/security", securityRoutes);
 
   app.all("/api/*", () => {
     throw new ApiError(404, "not_found", "No such endpoint.");

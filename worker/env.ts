@@ -5,6 +5,7 @@
 import type { AuditLog } from "../durable-objects/audit-log.ts";
 import type { ChatSession } from "../durable-objects/chat-session.ts";
 import type { Dispatcher } from "../durable-objects/dispatcher.ts";
+import type { RateLimiter } from "../durable-objects/rate-limiter.ts";
 
 export interface Env {
   DB: D1Database;
@@ -12,6 +13,8 @@ export interface Env {
   DISPATCHER: DurableObjectNamespace<Dispatcher>;
   /** The audit hash chain's single writer (one instance, `idFromName("global")`). */
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+  /** Rate-limit counters, one object per `${bucket}:${key}`. */
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   ASSETS: Fetcher;
   /** Secret: HMAC key for session and visitor JWTs (≥ 32 bytes). */
   SESSION_KEY?: string;
@@ -43,4 +46,17 @@ export interface Env {
   PASSWORD_RESETS_PER_DAY?: string;
   ACCOUNT_INACTIVE_DAYS?: string;
   MFA_REQUIRED?: string;
+  CARD_MASKING?: string;
+  SECURE_FORM_TTL_MINUTES?: string;
+  AGENT_IP_ALLOWLIST?: string;
+  MOBILE_IP_ALLOWLIST?: string;
+  CHAT_START_CAPTCHA?: string;
+  RATE_CHAT_START_PER_IP_PER_MINUTE?: string;
+  RATE_MESSAGES_PER_SOCKET_PER_10S?: string;
+  RATE_LOGIN_PER_IP_PER_MINUTE?: string;
+  RATE_LOGIN_PER_ACCOUNT_PER_MINUTE?: string;
+  RATE_API_PER_SESSION_PER_MINUTE?: string;
+  /** Secret: HS256 key the customer's backend signs visitor identities with (≥ 32 bytes). */
+  IDENTITY_SECRET?: string;
+  IDENTITY_REQUIRED?: string;
 }

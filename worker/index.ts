@@ -6,6 +6,7 @@ import { runScheduled } from "./scheduled.ts";
 export { AuditLog } from "../durable-objects/audit-log.ts";
 export { ChatSession } from "../durable-objects/chat-session.ts";
 export { Dispatcher } from "../durable-objects/dispatcher.ts";
+export { RateLimiter } from "../durable-objects/rate-limiter.ts";
 
 const app = createApp();
 

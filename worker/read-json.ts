@@ -22,7 +22,18 @@ export async function readJson<Schema extends z.ZodType>(
   } catch {
     throw new ApiError(400, "invalid_json", "The body is not valid JSON.");
   }
-  const result = schema.safeParse(body);
+  return validateRequest(schema, body);
+}
+
+/**
+ * Validates parsed request input (a body, a query string): a mismatch is a 400
+ * `invalid_request` naming the first failing field, with every failing field in `details`.
+ */
+export function validateRequest<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+): z.infer<Schema> {
+  const result = schema.safeParse(input);
   if (!result.success) {
     const fields = result.error.issues.map((issue) => ({
       path: issue.path.join("."),

@@ -2,12 +2,18 @@
  * Which departments' transcripts and offline messages an agent may see (issue 4, item 2):
  * `transcripts.view_all` → every department; `transcripts.view_department` → the agent's own
  * departments (`general` when none); neither → nothing. Permissions and departments are read
- * fresh with the session, so a change applies from the agent's next request.
+ * fresh with the session, so a change applies from the agent's next request. Also what the
+ * transcript and offline-message routes share: the reading permission, the scoped lookup of
+ * one record and the audit row of a search.
  */
 import type { Context } from "hono";
-import type { z } from "zod";
+import type { PageCursor } from "../src/protocol/http.ts";
 import type { AgentRecord } from "../src/store/agents.ts";
-import { ApiError } from "./api-error.ts";
+import type { SearchWindow } from "../src/store/search-page.ts";
+import type { ApiError } from "./api-error.ts";
+import type { AppEnv } from "./app-env.ts";
+import { auditAction } from "./audit-action.ts";
+import { requirePermission } from "./middleware/access.ts";
 
 /** The departments an agent may read. */
 export type TranscriptScope = { all: true } | { all: false; departments: string[] };
@@ -25,20 +31,8 @@ export function transcriptScope(
 }
 
 /** True when records of `department` are in the scope. */
-export function inScope(scope: TranscriptScope, department: string): boolean {
+function inScope(scope: TranscriptScope, department: string): boolean {
   return scope.all || scope.departments.includes(department);
-}
-
-/**
- * Throws `notFound` unless `department` is in the scope. Out of scope answers exactly like a
- * missing record, so ids cannot be probed across departments.
- */
-export function assertInScope(
-  scope: TranscriptScope,
-  department: string,
-  notFound: ApiError,
-): void {
-  if (!inScope(scope, department)) throw notFound;
 }
 
 /**
@@ -46,36 +40,76 @@ export function assertInScope(
  * every department. A filter outside the scope gives `[]` (an empty result, not a 403: the
  * search is always "filters ∩ scope", and the answer does not tell whether it exists).
  */
-export function searchDepartments(scope: TranscriptScope, filter?: string): string[] | null {
+function searchDepartments(scope: TranscriptScope, filter?: string): string[] | null {
   if (filter !== undefined) return inScope(scope, filter) ? [filter] : [];
   return scope.all ? null : scope.departments;
 }
 
+/** The store's window for a validated search query, its departments narrowed to the scope. */
+export function scopedWindow(
+  agent: Pick<AgentRecord, "permissions" | "departments">,
+  query: { department?: string; from?: number; to?: number; cursor?: PageCursor; limit: number },
+): SearchWindow {
+  return {
+    departments: searchDepartments(transcriptScope(agent), query.department),
+    from: query.from,
+    to: query.to,
+    after: query.cursor,
+    limit: query.limit,
+  };
+}
+
+/** Either reading permission; the agent's scope then narrows what they see. */
+export function requireReader() {
+  return requirePermission("transcripts.view_department", "transcripts.view_all");
+}
+
+/** Ids are UUIDs; anything much longer cannot exist and is not worth a query. */
+const MAX_ID_CHARS = 128;
+
 /**
- * Validates the query string against a zod object schema (DESIGN invariant 7): bad input is a
- * 400 `invalid_request` with the failing fields, never a 500. A parameter given twice is
- * refused too, rather than silently using one of the values.
+ * The record the route's `:id` names, when the agent may read it. A missing record and one
+ * outside the agent's scope both throw `notFound()`, so ids cannot be probed across
+ * departments; the out-of-scope attempt is also an audit row (`action`, denied).
  */
-export function readQuery<Schema extends z.ZodType>(c: Context, schema: Schema): z.infer<Schema> {
-  const params = new URL(c.req.url).searchParams;
-  const query: Record<string, string> = {};
-  for (const [key, value] of params) {
-    if (Object.hasOwn(query, key)) {
-      throw new ApiError(400, "invalid_request", `${key}: give it once`, [
-        { path: key, message: "give it once" },
-      ]);
-    }
-    query[key] = value;
+export async function findInScope<Found extends { id: string; department: string }>(
+  c: Context<AppEnv>,
+  action: string,
+  find: (db: D1Database, id: string) => Promise<Found | null>,
+  notFound: () => ApiError,
+): Promise<Found> {
+  const id = c.req.param("id") ?? "";
+  const found = id.length <= MAX_ID_CHARS ? await find(c.env.DB, id) : null;
+  if (!found) throw notFound();
+  if (!inScope(transcriptScope(c.var.agent), found.department)) {
+    await auditAction(c, {
+      action,
+      target: id,
+      outcome: "denied",
+      department: found.department,
+      details: { reason: "out_of_scope" },
+    });
+    throw notFound();
   }
-  const result = schema.safeParse(query);
-  if (!result.success) {
-    const fields = result.error.issues.map((issue) => ({
-      path: issue.path.join("."),
-      message: issue.message,
-    }));
-    const first = fields[0];
-    const where = first?.path ? `${first.path}: ` : "";
-    throw new ApiError(400, "invalid_request", `${where}${first?.message ?? "invalid"}`, fields);
-  }
-  return result.data;
+  return found;
+}
+
+/**
+ * The audit row of a search: its filters (keywords already card-masked by the schema),
+ * which page and how many results.
+ */
+export function auditSearch(
+  c: Context<AppEnv>,
+  action: string,
+  query: { department?: string; q?: string[]; cursor?: unknown },
+  results: number,
+): Promise<void> {
+  const { cursor, q, ...filters } = query;
+  return auditAction(c, {
+    action,
+    target: null,
+    outcome: "success",
+    department: query.department ?? null,
+    details: { ...filters, q: q?.join(" "), page: cursor ? "next" : "first", results },
+  });
 }

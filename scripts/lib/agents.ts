@@ -10,7 +10,7 @@ import {
   describePasswordProblems,
   type PasswordPolicy,
 } from "../../src/security/password-policy.ts";
-import { d1ExecuteAudited } from "./audit.ts";
+import { CHAIN_HEAD_COLUMNS, chainHeadOf, d1ExecuteAudited } from "./audit.ts";
 import { CliError } from "./cli.ts";
 import { D1Error, type D1Target, d1Query, type Row, sqlValue } from "./d1.ts";
 
@@ -85,16 +85,16 @@ export async function createAgent(
     throw new CliError(`the password does not meet the policy:\n${reasons.join("\n")}`);
   }
 
-  const taken = await d1Query(
+  // Both checks and the audit chain's head in one query: every wrangler run costs seconds.
+  const [found] = await d1Query(
     target,
-    `SELECT id FROM agents WHERE email = ${sqlValue(agent.email)}`,
+    `SELECT EXISTS (SELECT 1 FROM agents WHERE email = ${sqlValue(agent.email)}) AS taken,
+       (SELECT json_group_array(id) FROM departments
+        WHERE id IN (${agent.departments.map(sqlValue).join(", ")})) AS known,
+       ${CHAIN_HEAD_COLUMNS}`,
   );
-  const known = await d1Query(
-    target,
-    `SELECT id FROM departments WHERE id IN (${agent.departments.map(sqlValue).join(", ")})`,
-  );
-  if (taken.length > 0) throw new CliError(`an agent with email ${agent.email} already exists`);
-  const knownIds = new Set(known.map((row) => row.id));
+  if (found?.taken === 1) throw new CliError(`an agent with email ${agent.email} already exists`);
+  const knownIds = new Set<unknown>(JSON.parse(String(found?.known ?? "[]")));
   const unknown = agent.departments.filter((id) => !knownIds.has(id));
   if (unknown.length > 0) throw new CliError(`unknown department: ${unknown.join(", ")}`);
 
@@ -116,17 +116,22 @@ export async function createAgent(
     ),
   ];
   try {
-    await d1ExecuteAudited(target, statements, {
-      at: now,
-      action: "agent.create",
-      target: id,
-      details: {
-        email: agent.email,
-        name: agent.name,
-        role: agent.role,
-        departments: agent.departments,
+    await d1ExecuteAudited(
+      target,
+      statements,
+      {
+        at: now,
+        action: "agent.create",
+        target: id,
+        details: {
+          email: agent.email,
+          name: agent.name,
+          role: agent.role,
+          departments: agent.departments,
+        },
       },
-    });
+      chainHeadOf(found),
+    );
   } catch (error) {
     // Another writer may have taken the email between the check and the insert.
     if (error instanceof D1Error && /UNIQUE constraint failed: agents\.email/.test(error.text)) {
@@ -186,7 +191,8 @@ export async function disableAgent(target: D1Target, email: string): Promise<Dis
   const found = await d1Query(
     target,
     `SELECT a.id, a.disabled_at,
-       (SELECT count(*) FROM sessions WHERE agent_id = a.id AND revoked_at IS NULL) AS open
+       (SELECT count(*) FROM sessions WHERE agent_id = a.id AND revoked_at IS NULL) AS open,
+       ${CHAIN_HEAD_COLUMNS}
      FROM agents a WHERE a.email = ${sqlValue(email.trim())}`,
   );
   const row = found[0];
@@ -206,6 +212,7 @@ export async function disableAgent(target: D1Target, email: string): Promise<Dis
        WHERE agent_id = ${sqlValue(id)} AND revoked_at IS NULL`,
     ],
     { at: now, action: "agent.disable", target: id, details: { email: email.trim(), ...result } },
+    chainHeadOf(row),
   );
   return result;
 }

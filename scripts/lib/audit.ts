@@ -16,6 +16,11 @@ import {
   chainAfterHead,
   verifyAuditChain,
 } from "../../src/security/audit-chain.ts";
+import {
+  AUDIT_COLUMN_LIST,
+  AUDIT_ID_CONFLICT,
+  auditRowValues,
+} from "../../src/store/audit-table.ts";
 import { CliError } from "./cli.ts";
 import { D1Error, type D1Target, d1Execute, d1Query, type Row, sqlValue } from "./d1.ts";
 
@@ -29,28 +34,26 @@ export interface CliAuditAction {
   outcome?: "success" | "failure";
 }
 
-const COLUMNS = `id, at, actor_type, actor_id, action, target, outcome, ip, user_agent, details,
-  department, prev_hash, hash`;
-
 /**
  * Runs `statements` and the audit rows of `audit` as one batch (they succeed or fail
- * together), the rows chained after the current head. A lost race for the id is retried
- * once on a fresh head; any other failure is thrown as is (e.g. a D1Error).
+ * together), the rows chained after `head` — the command read it with its checks
+ * (CHAIN_HEAD_COLUMNS), saving a wrangler run — or after the head read now. A lost race for
+ * the id is retried once on a fresh head; any other failure is thrown as is (e.g. a D1Error).
  */
 export async function d1ExecuteAudited(
   target: D1Target,
   statements: string[],
   audit: CliAuditAction | CliAuditAction[],
+  head?: ChainHead,
 ): Promise<Row[][]> {
   const actions = Array.isArray(audit) ? audit : [audit];
   for (let attempt = 1; ; attempt++) {
-    const inserts = await chainedAuditInserts(target, actions);
+    const inserts = await chainedAuditInserts(target, actions, attempt === 1 ? head : undefined);
     try {
       const results = await d1Execute(target, [...statements, ...inserts]);
       return results.slice(0, statements.length);
     } catch (error) {
-      const lostRace =
-        error instanceof D1Error && /UNIQUE constraint failed: audit_log\.id\b/.test(error.text);
+      const lostRace = error instanceof D1Error && AUDIT_ID_CONFLICT.test(error.text);
       if (!lostRace) throw error;
       if (attempt >= 2) {
         throw new CliError("another writer kept appending to the audit log; run the command again");
@@ -59,10 +62,11 @@ export async function d1ExecuteAudited(
   }
 }
 
-/** The chained INSERTs of `actions` after the current head (read now). */
+/** The chained INSERTs of `actions` after `head`, or after the current head (read now). */
 export async function chainedAuditInserts(
   target: D1Target,
   actions: CliAuditAction[],
+  head?: ChainHead,
 ): Promise<string[]> {
   const osUser = safeUserName();
   const contents: AuditRowContent[] = actions.map((action) => ({
@@ -78,7 +82,7 @@ export async function chainedAuditInserts(
     details: JSON.stringify({ ...action.details, via: "admin-cli", osUser }),
     department: null,
   }));
-  const rows = await chainAfterHead(await readChainHead(target), contents, Date.now());
+  const rows = await chainAfterHead(head ?? (await readChainHead(target)), contents, Date.now());
   return rows.map(auditRowSql);
 }
 
@@ -89,39 +93,30 @@ export function auditRowSql(row: AuditRow): string {
 
 /** One INSERT of several chained rows (keep it to a few hundred: SQLite's VALUES limit). */
 export function auditRowsSql(rows: readonly AuditRow[]): string {
-  const tuples = rows.map((row) => {
-    const values = [
-      row.id,
-      row.at,
-      row.actor_type,
-      row.actor_id,
-      row.action,
-      row.target,
-      row.outcome,
-      row.ip,
-      row.user_agent,
-      row.details,
-      row.department,
-      row.prev_hash,
-      row.hash,
-    ];
-    return `(${values.map(sqlValue).join(", ")})`;
-  });
-  return `INSERT INTO audit_log (${COLUMNS}) VALUES ${tuples.join(",\n")}`;
+  const tuples = rows.map((row) => `(${auditRowValues(row).map(sqlValue).join(", ")})`);
+  return `INSERT INTO audit_log (${AUDIT_COLUMN_LIST}) VALUES ${tuples.join(",\n")}`;
+}
+
+/**
+ * Result columns with the chain head, to add to the SELECT of a command's checks (every
+ * wrangler run costs seconds); `chainHeadOf` reads them back from the row.
+ */
+export const CHAIN_HEAD_COLUMNS = `
+  (SELECT json_object('id', id, 'hash', hash) FROM audit_log ORDER BY id DESC LIMIT 1)
+    AS chain_head,
+  (SELECT json_object('id', id, 'hash', hash) FROM audit_log WHERE hash IS NOT NULL
+   ORDER BY id DESC LIMIT 1) AS chain_last`;
+
+/** The head and the newest chained row, from a row that selected CHAIN_HEAD_COLUMNS. */
+export function chainHeadOf(row: Row | undefined): ChainHead {
+  const parse = (value: unknown) => (typeof value === "string" ? JSON.parse(value) : null);
+  return { head: parse(row?.chain_head), lastChained: parse(row?.chain_last) };
 }
 
 /** The head and the newest chained row, in one query. */
 export async function readChainHead(target: D1Target): Promise<ChainHead> {
-  const [row] = await d1Query(
-    target,
-    `SELECT
-       (SELECT json_object('id', id, 'hash', hash) FROM audit_log ORDER BY id DESC LIMIT 1)
-         AS head,
-       (SELECT json_object('id', id, 'hash', hash) FROM audit_log WHERE hash IS NOT NULL
-        ORDER BY id DESC LIMIT 1) AS chained`,
-  );
-  const parse = (value: unknown) => (typeof value === "string" ? JSON.parse(value) : null);
-  return { head: parse(row?.head), lastChained: parse(row?.chained) };
+  const [row] = await d1Query(target, `SELECT ${CHAIN_HEAD_COLUMNS}`);
+  return chainHeadOf(row);
 }
 
 /** Walks the whole chain, `pageSize` rows per query; stops at the first problem. */
@@ -134,7 +129,7 @@ export async function verifyAuditChainVia(
       async latestCheckpoint() {
         const [row] = await d1Query(
           target,
-          `SELECT ${COLUMNS} FROM audit_log WHERE action = ${sqlValue(CHECKPOINT_ACTION)}
+          `SELECT ${AUDIT_COLUMN_LIST} FROM audit_log WHERE action = ${sqlValue(CHECKPOINT_ACTION)}
            ORDER BY id DESC LIMIT 1`,
         );
         return (row as AuditRow | undefined) ?? null;
@@ -142,7 +137,7 @@ export async function verifyAuditChainVia(
       async page(afterId, limit) {
         return (await d1Query(
           target,
-          `SELECT ${COLUMNS} FROM audit_log WHERE id > ${sqlValue(afterId)} ORDER BY id
+          `SELECT ${AUDIT_COLUMN_LIST} FROM audit_log WHERE id > ${sqlValue(afterId)} ORDER BY id
            LIMIT ${sqlValue(limit)}`,
         )) as unknown as AuditRow[];
       },

@@ -6,7 +6,7 @@
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { CliError } from "./cli.ts";
 import { runWrangler } from "./wrangler.ts";
 
@@ -15,6 +15,25 @@ export interface D1Target {
   remote: boolean;
   /** Local persistence folder (wrangler's default: `.wrangler/state`). */
   persistTo?: string;
+}
+
+/**
+ * The database the `--local`, `--remote` and `--persist-to` options of a script choose. A
+ * relative folder is the caller's own: npm runs scripts from the project root.
+ */
+export function d1TargetFromOptions(options: {
+  local?: boolean;
+  remote?: boolean;
+  "persist-to"?: string;
+}): D1Target {
+  if (options.local && options.remote) throw new CliError("choose --local or --remote, not both");
+  if (options.remote && options["persist-to"]) {
+    throw new CliError("--persist-to applies to the local database only");
+  }
+  const target: D1Target = { remote: options.remote === true };
+  const persistTo = options["persist-to"];
+  if (persistTo) target.persistTo = resolve(process.env.INIT_CWD ?? process.cwd(), persistTo);
+  return target;
 }
 
 /** One result row. */

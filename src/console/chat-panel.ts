@@ -12,7 +12,7 @@ import type { VisitorSummary } from "../protocol/dispatcher-frames.ts";
 import type { AgentProfile } from "../protocol/http.ts";
 import { MAX_MESSAGE_CHARS, SUBPROTOCOL } from "../protocol/limits.ts";
 import { WS_BASE } from "./api.ts";
-import { visitorLabel } from "./offers.ts";
+import { verifiedBadge, visitorLabel } from "./offers.ts";
 import { secureForms } from "./secure-form.ts";
 
 export interface ChatPanelOptions {
@@ -43,7 +43,12 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
   let over = false;
   const me = { role: "agent", id: agent.id, name: agent.name } as const;
 
-  const title = h("h2", { id: uid("chat-title") }, visitorLabel(opts.visitor));
+  const title = h(
+    "h2",
+    { id: uid("chat-title") },
+    visitorLabel(opts.visitor),
+    verifiedBadge(opts.visitor),
+  );
   const status = h("p", { class: "state", role: "status" });
   const log = h("div", { class: "log", role: "log", "aria-live": "polite", tabindex: 0 });
   log.setAttribute("aria-labelledby", title.id);

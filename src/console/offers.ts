@@ -29,6 +29,23 @@ export function visitorLabel(visitor: VisitorSummary | undefined): string {
   return visitor.email ? `${name} <${visitor.email}>` : name;
 }
 
+/**
+ * A "Verified" badge when the site vouched for the visitor (identity JWT): name and email
+ * then come from the site, not from what the visitor typed. Null for anonymous visitors.
+ */
+export function verifiedBadge(visitor: VisitorSummary | undefined): HTMLElement | null {
+  if (visitor?.verified !== true) return null;
+  return h(
+    "span",
+    {
+      class: "verified",
+      "data-testid": "visitor-verified",
+      title: "Identity verified by your website",
+    },
+    "Verified",
+  );
+}
+
 /** Page URL and department, as plain text (a URL is never made a link: it is visitor data). */
 function visitorDetails(visitor: VisitorSummary): string {
   return [visitor.department, visitor.pageUrl].filter(Boolean).join(" · ");
@@ -83,7 +100,7 @@ export function createOffers(actions: OfferActions): Offers {
           "data-chat-id": chatId,
           "aria-label": "Chat offer",
         },
-        h("h3", null, visitorLabel(visitor)),
+        h("h3", null, visitorLabel(visitor), verifiedBadge(visitor)),
         h("p", { class: "details" }, visitorDetails(visitor)),
         countdown,
         h("div", { class: "actions" }, accept, refuse),
@@ -117,6 +134,7 @@ export function renderQueue(chats: QueuedChat[]): void {
         "li",
         { "data-chat-id": chat.chatId },
         h("strong", null, visitorLabel(chat.visitor)),
+        verifiedBadge(chat.visitor),
         h(
           "span",
           { class: "details" },

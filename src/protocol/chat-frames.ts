@@ -141,4 +141,6 @@ export type ErrorCode =
   | "gone"
   | "already_submitted"
   | "invalid_secure_form"
-  | "unavailable";
+  | "unavailable"
+  /** Too many frames from this participant (RATE_MESSAGES_PER_SOCKET_PER_10S); nothing was done. */
+  | "rate_limited";

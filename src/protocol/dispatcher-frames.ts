@@ -19,6 +19,11 @@ export interface VisitorSummary {
   email: string | null;
   department: string;
   pageUrl: string | null;
+  /**
+   * The site vouched for this visitor with a valid identity JWT (IDENTITY_SECRET): name and
+   * email then come from the identity. Absent in queue entries stored before this field.
+   */
+  verified: boolean;
 }
 
 /** A chat waiting for an agent, as listed in `queue`. */

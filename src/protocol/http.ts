@@ -1,14 +1,27 @@
 /** HTTP request and response payloads. */
 import { z } from "zod";
+import type { AltchaChallenge } from "../security/captcha.ts";
 import { maskCardNumbers } from "../security/card-masking.ts";
+import { IpRuleError, parseIpRule } from "../security/ip-rules.ts";
 import type { Permission } from "../security/permissions.ts";
 import { MAX_MESSAGE_CHARS } from "./limits.ts";
 import { maskedText, perMode } from "./masked-text.ts";
 
-const department = z
+/** A department id (a lowercase slug), in a request body or a query string. */
+export const departmentId = z
   .string()
   .trim()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "a department id (lowercase slug)");
+
+/** Longest visitor identity JWT accepted (4 KB). */
+export const MAX_IDENTITY_CHARS = 4096;
+
+/** A visitor id: a UUID, as the server issues them (`StartChatResponse.visitorId`). */
+const visitorId = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "a visitor id (UUID)");
 
 /** Visitor-typed fields, masked in the deployment's CARD_MASKING mode. */
 const visitorFields = perMode((mode) => ({
@@ -32,13 +45,22 @@ export const startChatRequestFor = perMode((mode) => {
     .object({
       name: fields.name.optional(),
       email: fields.email.optional(),
-      department: department.optional(),
+      department: departmentId.optional(),
       /** Custom variables the embedding site passes (e.g. plan, order id). */
       variables: z
         .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), fields.variable)
         .refine((v) => Object.keys(v).length <= 20, "at most 20 variables")
         .optional(),
       pageUrl: fields.pageUrl.optional(),
+      /**
+       * A visitor identity JWT signed by the embedding site with IDENTITY_SECRET (HS256,
+       * `{sub, name?, email?, exp}`). A valid one overrides the typed name and email.
+       */
+      identity: z.string().min(1).max(MAX_IDENTITY_CHARS).optional(),
+      /** A CAPTCHA solution, when CHAT_START_CAPTCHA=always (`captcha_required`). */
+      captcha: z.string().min(1).max(8192).optional(),
+      /** The visitor id of an earlier chat in this browser, checked against the ban list. */
+      visitorId: visitorId.optional(),
     })
     .strict();
 });
@@ -50,6 +72,15 @@ export type StartChatResponse =
   | { chatId: string; token: string; visitorId: string; queuePosition: number }
   | { offline: true; reason: "no_agents" };
 
+/**
+ * `details.captcha` of a `captcha_required` / `captcha_invalid` answer to chat creation:
+ * what the widget needs to solve the CAPTCHA, then it sends the pre-chat form again with
+ * `captcha`. A solution counts once.
+ */
+export type ChatCaptchaChallenge =
+  | { provider: "altcha"; challenge: AltchaChallenge }
+  | { provider: "turnstile"; siteKey: string; action: "chat_start" };
+
 /** `POST /api/visitor/offline-messages`, per masking mode. */
 export const offlineMessageRequestFor = perMode((mode) => {
   const fields = visitorFields(mode);
@@ -57,7 +88,7 @@ export const offlineMessageRequestFor = perMode((mode) => {
     .object({
       name: fields.name.optional(),
       email: fields.email,
-      department: department.optional(),
+      department: departmentId.optional(),
       message: fields.text(MAX_MESSAGE_CHARS),
       pageUrl: fields.pageUrl.optional(),
     })
@@ -172,7 +203,7 @@ function realDate(date: string): boolean {
  * (`2025-05-01`, UTC midnight) or date-time WITH an offset (`…T09:30:00Z`, `…+02:00`).
  * A date-time without an offset is refused: it would be read in the server's time zone.
  */
-const timestamp = z
+export const queryTimestamp = z
   .string()
   .trim()
   .transform((value, ctx) => {
@@ -246,18 +277,20 @@ const pageCursor = z
 
 const searchWindow = {
   /** Created at or after (inclusive). */
-  from: timestamp.optional(),
+  from: queryTimestamp.optional(),
   /** Created before (exclusive). */
-  to: timestamp.optional(),
+  to: queryTimestamp.optional(),
   q: keywords.optional(),
-  department: department.optional(),
+  department: departmentId.optional(),
   cursor: pageCursor.optional(),
   limit: queryInt(1, MAX_SEARCH_LIMIT).default(50),
 };
 
-const fromBeforeTo = (query: { from?: number; to?: number }) =>
+/** The check of a query's time window (`from`, `to`): to is later, when both are given. */
+export const fromBeforeTo = (query: { from?: number; to?: number }) =>
   query.from === undefined || query.to === undefined || query.from < query.to;
-const fromBeforeToIssue = { message: "to must be later than from", path: ["to"] };
+/** The issue `fromBeforeTo` reports (on `to`). */
+export const fromBeforeToIssue = { message: "to must be later than from", path: ["to"] };
 
 /** `GET /api/transcripts` query string. */
 export const transcriptSearchQuery = z
@@ -346,4 +379,99 @@ export interface OfflineMessageSearchResponse {
 /** `GET /api/offline-messages/:id` response body: adds the sender's IP. */
 export interface OfflineMessageResponse {
   offlineMessage: OfflineMessageSummary & { ip: string | null };
+}
+
+// ── Ban list (console, `bans.manage`) ────────────────────────────────────────────────────
+
+/** What a ban matches: a client IP (address or CIDR range) or a visitor id. */
+export const banKind = z.enum(["ip", "visitor"]);
+export type BanKind = z.infer<typeof banKind>;
+
+/** Longest ban: ten years (omit `expiresInMinutes` for a ban that lasts until lifted). */
+export const MAX_BAN_MINUTES = 10 * 365 * 24 * 60;
+
+/**
+ * An IP ban's value in canonical form — `203.0.113.9`, `2001:db8::/32` — parsed as strictly
+ * as the allowlists (src/security/ip-rules.ts). `*` and `/0` are refused: a ban that matches
+ * every visitor is an outage, not a ban.
+ */
+function canonicalIpBan(value: string, ctx: z.RefinementCtx): string {
+  try {
+    const rule = parseIpRule(value);
+    if (rule.any || rule.range[1] === 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: "a ban cannot match every address",
+        path: ["value"],
+      });
+      return value;
+    }
+    const [address, bits] = rule.range;
+    return bits === (address.kind() === "ipv4" ? 32 : 128)
+      ? address.toString()
+      : `${address.toString()}/${bits}`;
+  } catch (error) {
+    if (!(error instanceof IpRuleError)) throw error;
+    ctx.addIssue({
+      code: "custom",
+      message: "an IPv4 or IPv6 address or CIDR range",
+      path: ["value"],
+    });
+    return value;
+  }
+}
+
+/** `POST /api/bans`. */
+export const createBanRequest = z
+  .object({
+    kind: banKind,
+    /** kind `ip`: an address or CIDR range; kind `visitor`: a visitor id (UUID). */
+    value: z.string().trim().min(1).max(100),
+    /** Why (shown in the list and the audit log; card numbers are masked). */
+    reason: maskedText(
+      z
+        .string()
+        .trim()
+        .min(1)
+        .max(500)
+        .regex(/^[^\p{Cc}]*$/u, "no control characters"),
+    ),
+    /** Minutes until the ban lapses by itself; absent: until lifted. */
+    expiresInMinutes: z.number().int().min(1).max(MAX_BAN_MINUTES).optional(),
+  })
+  .strict()
+  .transform((ban, ctx) => {
+    if (ban.kind === "ip") return { ...ban, value: canonicalIpBan(ban.value, ctx) };
+    const parsed = visitorId.safeParse(ban.value);
+    if (!parsed.success) {
+      ctx.addIssue({ code: "custom", message: "a visitor id (UUID)", path: ["value"] });
+      return ban;
+    }
+    return { ...ban, value: parsed.data };
+  });
+export type CreateBanRequest = z.input<typeof createBanRequest>;
+
+/** One ban as the console lists it. Times are milliseconds since the epoch (UTC). */
+export interface Ban {
+  id: string;
+  kind: BanKind;
+  value: string;
+  reason: string;
+  /** The agent who created it (null when created outside the console). */
+  createdBy: string | null;
+  createdAt: number;
+  /** null: until lifted. */
+  expiresAt: number | null;
+  /** False once `expiresAt` has passed: the ban no longer applies. */
+  active: boolean;
+}
+
+/** `GET /api/bans` response body: active bans first, then expired ones, newest first. */
+export interface BanListResponse {
+  bans: Ban[];
+}
+
+/** `POST /api/bans` (201) response body. */
+export interface BanResponse {
+  ban: Ban;
 }

@@ -5,6 +5,12 @@
  * CLI append; nothing updates or deletes rows (a trigger refuses UPDATE).
  */
 import { type AuditRow, type AuditRowContent, CHECKPOINT_ACTION } from "../security/audit-chain.ts";
+import {
+  AUDIT_COLUMN_LIST,
+  AUDIT_COLUMNS,
+  AUDIT_ID_CONFLICT,
+  auditRowValues,
+} from "./audit-table.ts";
 
 /** One audit event, as callers describe it (`appendAudit` in durable-objects/audit-log.ts). */
 export interface AuditEntry {
@@ -38,8 +44,7 @@ export function auditRowContent(entry: AuditEntry, id: number): AuditRowContent 
   };
 }
 
-const ROW_COLUMNS = `id, at, actor_type, actor_id, action, target, outcome, ip, user_agent,
-  details, department, prev_hash, hash`;
+const INSERT_PLACEHOLDERS = AUDIT_COLUMNS.map((_, i) => `?${i + 1}`).join(", ");
 
 /**
  * The INSERT of one chained row with its explicit id (13 bound parameters). The id is the
@@ -48,30 +53,13 @@ const ROW_COLUMNS = `id, at, actor_type, actor_id, action, target, outcome, ip, 
  */
 export function insertAuditRowStatement(db: D1Database, row: AuditRow): D1PreparedStatement {
   return db
-    .prepare(
-      `INSERT INTO audit_log (${ROW_COLUMNS})
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`,
-    )
-    .bind(
-      row.id,
-      row.at,
-      row.actor_type,
-      row.actor_id,
-      row.action,
-      row.target,
-      row.outcome,
-      row.ip,
-      row.user_agent,
-      row.details,
-      row.department,
-      row.prev_hash,
-      row.hash,
-    );
+    .prepare(`INSERT INTO audit_log (${AUDIT_COLUMN_LIST}) VALUES (${INSERT_PLACEHOLDERS})`)
+    .bind(...auditRowValues(row));
 }
 
 /** True when a D1 error is a lost race for the next id (another writer appended first). */
 export function isAuditIdConflict(error: unknown): boolean {
-  return /UNIQUE constraint failed: audit_log\.id\b/.test(String(error));
+  return AUDIT_ID_CONFLICT.test(String(error));
 }
 
 /** The newest row's id and hash (hash null for rows written before the chain existed). */
@@ -107,7 +95,9 @@ export async function readAuditRowHash(
 /** The latest `audit.checkpoint` row, where verification starts. */
 export async function readLatestCheckpoint(db: D1Database): Promise<AuditRow | null> {
   return db
-    .prepare(`SELECT ${ROW_COLUMNS} FROM audit_log WHERE action = ?1 ORDER BY id DESC LIMIT 1`)
+    .prepare(
+      `SELECT ${AUDIT_COLUMN_LIST} FROM audit_log WHERE action = ?1 ORDER BY id DESC LIMIT 1`,
+    )
     .bind(CHECKPOINT_ACTION)
     .first<AuditRow>();
 }
@@ -119,7 +109,7 @@ export async function readAuditRows(
   limit: number,
 ): Promise<AuditRow[]> {
   const { results } = await db
-    .prepare(`SELECT ${ROW_COLUMNS} FROM audit_log WHERE id > ?1 ORDER BY id LIMIT ?2`)
+    .prepare(`SELECT ${AUDIT_COLUMN_LIST} FROM audit_log WHERE id > ?1 ORDER BY id LIMIT ?2`)
     .bind(afterId, limit)
     .all<AuditRow>();
   return results;
@@ -202,9 +192,7 @@ export async function searchAudit(
   if (filters.outcome !== undefined) add("a.outcome = ?", filters.outcome);
   if (filters.department !== undefined) add("a.department = ?", filters.department);
   params.push(limit + 1);
-  const columns = ROW_COLUMNS.split(",")
-    .map((column) => `a.${column.trim()}`)
-    .join(", ");
+  const columns = AUDIT_COLUMNS.map((column) => `a.${column}`).join(", ");
   const sql =
     match !== null
       ? `SELECT ${columns} FROM audit_fts JOIN audit_log a ON a.id = audit_fts.rowid

@@ -12,6 +12,8 @@ export interface ChatRecord {
   status: ChatRowStatus;
   agentId: string | null;
   createdAt: number;
+  /** The verified identity's subject (IDENTITY_SECRET); null for an anonymous visitor. */
+  identitySub: string | null;
 }
 
 interface ChatRow {
@@ -24,6 +26,7 @@ interface ChatRow {
   status: ChatRowStatus;
   agent_id: string | null;
   created_at: number;
+  identity_sub: string | null;
 }
 
 export interface NewChat {
@@ -34,6 +37,8 @@ export interface NewChat {
   departmentId: string;
   pageUrl: string | null;
   variables: Record<string, string> | null;
+  /** The verified identity's subject, when the visitor presented a valid identity. */
+  identitySub?: string | null;
   now: number;
 }
 
@@ -42,8 +47,8 @@ export async function createChat(db: D1Database, chat: NewChat): Promise<void> {
   await db
     .prepare(
       `INSERT INTO chats (id, visitor_id, visitor_name, visitor_email, department_id, page_url,
-                          variables, status, created_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8)`,
+                          variables, status, created_at, identity_sub)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9)`,
     )
     .bind(
       chat.id,
@@ -54,6 +59,7 @@ export async function createChat(db: D1Database, chat: NewChat): Promise<void> {
       chat.pageUrl,
       chat.variables ? JSON.stringify(chat.variables) : null,
       chat.now,
+      chat.identitySub ?? null,
     )
     .run();
 }
@@ -63,7 +69,7 @@ export async function findChat(db: D1Database, id: string): Promise<ChatRecord |
   const row = await db
     .prepare(
       `SELECT id, visitor_id, visitor_name, visitor_email, department_id, page_url, status,
-              agent_id, created_at
+              agent_id, created_at, identity_sub
        FROM chats WHERE id = ?1`,
     )
     .bind(id)
@@ -79,6 +85,7 @@ export async function findChat(db: D1Database, id: string): Promise<ChatRecord |
     status: row.status,
     agentId: row.agent_id,
     createdAt: row.created_at,
+    identitySub: row.identity_sub,
   };
 }
 

@@ -1,5 +1,6 @@
 /** D1 access to chat transcripts (the `messages` table). */
 import type { ChatEvent } from "../protocol/chat-frames.ts";
+import type { TranscriptMessage } from "../protocol/http.ts";
 
 /** Rows per INSERT: 8 columns each, under D1's 100 bound parameters per statement. */
 const ROWS_PER_STATEMENT = 12;
@@ -40,23 +41,14 @@ export async function insertEvents(
   if (statements.length > 0) await db.batch(statements);
 }
 
-export interface TranscriptRow {
-  seq: number;
-  kind: string;
-  senderRole: string;
-  senderName: string | null;
-  text: string | null;
-  at: number;
-}
-
 /** A chat's stored events in order. */
-export async function listTranscript(db: D1Database, chatId: string): Promise<TranscriptRow[]> {
+export async function listTranscript(db: D1Database, chatId: string): Promise<TranscriptMessage[]> {
   const { results } = await db
     .prepare(
       `SELECT seq, kind, sender_role AS senderRole, sender_name AS senderName, text, at
        FROM messages WHERE chat_id = ?1 ORDER BY seq`,
     )
     .bind(chatId)
-    .all<TranscriptRow>();
+    .all<TranscriptMessage>();
   return results;
 }

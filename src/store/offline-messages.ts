@@ -1,10 +1,6 @@
 /** D1 access to offline messages (left when no agent was online). */
-import type {
-  OfflineMessageResponse,
-  OfflineMessageSummary,
-  PageCursor,
-} from "../protocol/http.ts";
-import { keysetCondition, type SearchPage, toPage } from "./transcripts.ts";
+import type { OfflineMessageResponse, OfflineMessageSummary } from "../protocol/http.ts";
+import { type SearchPage, type SearchWindow, toPage, windowConditions } from "./search-page.ts";
 
 export interface NewOfflineMessage {
   id: string;
@@ -29,18 +25,9 @@ export async function createOfflineMessage(db: D1Database, msg: NewOfflineMessag
 }
 
 /** Filters of an offline-message search; every one given must hold. */
-export interface OfflineMessageFilters {
-  /** null: every department; otherwise only these (empty: nothing). */
-  departments: string[] | null;
-  /** created_at ≥ from. */
-  from?: number;
-  /** created_at < to. */
-  to?: number;
+export interface OfflineMessageFilters extends SearchWindow {
   /** Terms that must all occur in the message, the name or the email (case-insensitive). */
   keywords?: string[];
-  /** Rows strictly older than this position (created_at, then id, descending). */
-  after?: PageCursor;
-  limit: number;
 }
 
 const COLUMNS = `id, department_id AS department, name, email, message, page_url AS pageUrl,
@@ -63,18 +50,7 @@ export async function searchOfflineMessages(
   if (filters.departments?.length === 0) return { rows: [], next: null };
   const where: string[] = [];
   const params: unknown[] = [];
-  if (filters.departments) {
-    where.push("department_id IN (SELECT value FROM json_each(?))");
-    params.push(JSON.stringify(filters.departments));
-  }
-  if (filters.from !== undefined) {
-    where.push("created_at >= ?");
-    params.push(filters.from);
-  }
-  if (filters.to !== undefined) {
-    where.push("created_at < ?");
-    params.push(filters.to);
-  }
+  windowConditions(where, params, "", filters);
   for (const term of filters.keywords ?? []) {
     where.push(
       `(message LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')`,
@@ -82,7 +58,6 @@ export async function searchOfflineMessages(
     const pattern = likeContains(term);
     params.push(pattern, pattern, pattern);
   }
-  keysetCondition(where, params, { at: "created_at", id: "id" }, filters.after);
   params.push(filters.limit + 1);
   const { results } = await db
     .prepare(

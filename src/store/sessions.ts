@@ -97,20 +97,28 @@ export async function revokeSession(db: D1Database, id: string, now: number): Pr
     .run();
 }
 
-/** Revokes every live session of an agent, except `keep` (e.g. the one changing the password). */
+/**
+ * Revokes every live session of an agent, except `keep` (e.g. the one changing the
+ * password), and every personal API token: what a password change, a reset or a lockout
+ * answers must not live on in a token made with the old credentials.
+ */
 export async function revokeAgentSessions(
   db: D1Database,
   agentId: string,
   now: number,
   keep: string | null = null,
 ): Promise<void> {
-  await db
-    .prepare(
-      `UPDATE sessions SET revoked_at = ?2
-       WHERE agent_id = ?1 AND revoked_at IS NULL AND id IS NOT ?3`,
-    )
-    .bind(agentId, now, keep)
-    .run();
+  await db.batch([
+    db
+      .prepare(
+        `UPDATE sessions SET revoked_at = ?2
+         WHERE agent_id = ?1 AND revoked_at IS NULL AND id IS NOT ?3`,
+      )
+      .bind(agentId, now, keep),
+    db
+      .prepare("UPDATE api_tokens SET revoked_at = ?2 WHERE agent_id = ?1 AND revoked_at IS NULL")
+      .bind(agentId, now),
+  ]);
 }
 
 export interface SessionListing {

@@ -3,36 +3,17 @@
  * count, filtered by time, keyword (FTS5 `message_fts`), agent, department, rating and status,
  * newest first with keyset pagination.
  */
-import type {
-  ChatStatusValue,
-  PageCursor,
-  TranscriptResponse,
-  TranscriptSummary,
-} from "../protocol/http.ts";
+import type { ChatStatusValue, TranscriptResponse, TranscriptSummary } from "../protocol/http.ts";
+import { type SearchPage, type SearchWindow, toPage, windowConditions } from "./search-page.ts";
 
 /** Filters of a transcript search; every one given must hold. */
-export interface TranscriptFilters {
-  /** null: every department; otherwise only these (empty: nothing). */
-  departments: string[] | null;
-  /** created_at ≥ from. */
-  from?: number;
-  /** created_at < to. */
-  to?: number;
+export interface TranscriptFilters extends SearchWindow {
   /** Terms that must all occur in the chat's message text (in any of its messages). */
   keywords?: string[];
   agentId?: string;
   rating?: number;
   minRating?: number;
   status?: ChatStatusValue;
-  /** Rows strictly older than this position (created_at, then id, descending). */
-  after?: PageCursor;
-  limit: number;
-}
-
-/** One page of results and the position of its last row when more follow. */
-export interface SearchPage<Row> {
-  rows: Row[];
-  next: PageCursor | null;
 }
 
 /**
@@ -42,29 +23,6 @@ export interface SearchPage<Row> {
  */
 export function ftsPhrase(term: string): string {
   return `"${term.replaceAll('"', '""')}"`;
-}
-
-/** Appends the keyset condition for `ORDER BY <at> DESC, <id> DESC` after `cursor`. */
-export function keysetCondition(
-  where: string[],
-  params: unknown[],
-  columns: { at: string; id: string },
-  cursor: PageCursor | undefined,
-): void {
-  if (!cursor) return;
-  where.push(`(${columns.at} < ? OR (${columns.at} = ? AND ${columns.id} < ?))`);
-  params.push(cursor.createdAt, cursor.createdAt, cursor.id);
-}
-
-/** Splits `limit + 1` fetched rows into a page and the cursor of its last row. */
-export function toPage<Row extends { id: string; createdAt: number }>(
-  rows: Row[],
-  limit: number,
-): SearchPage<Row> {
-  if (rows.length <= limit) return { rows, next: null };
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { rows: page, next: last ? { createdAt: last.createdAt, id: last.id } : null };
 }
 
 const SUMMARY_COLUMNS = `
@@ -81,19 +39,7 @@ export async function searchTranscripts(
   if (filters.departments?.length === 0) return { rows: [], next: null };
   const where: string[] = [];
   const params: unknown[] = [];
-  if (filters.departments) {
-    // One JSON parameter instead of one per department: D1 allows 100 bound parameters.
-    where.push("c.department_id IN (SELECT value FROM json_each(?))");
-    params.push(JSON.stringify(filters.departments));
-  }
-  if (filters.from !== undefined) {
-    where.push("c.created_at >= ?");
-    params.push(filters.from);
-  }
-  if (filters.to !== undefined) {
-    where.push("c.created_at < ?");
-    params.push(filters.to);
-  }
+  windowConditions(where, params, "c.", filters);
   // One MATCH per term: the terms must all occur in the chat, not all in one message.
   for (const term of filters.keywords ?? []) {
     where.push("c.id IN (SELECT chat_id FROM message_fts WHERE message_fts MATCH ?)");
@@ -115,7 +61,6 @@ export async function searchTranscripts(
     where.push("c.status = ?");
     params.push(filters.status);
   }
-  keysetCondition(where, params, { at: "c.created_at", id: "c.id" }, filters.after);
   params.push(filters.limit + 1);
   const { results } = await db
     .prepare(

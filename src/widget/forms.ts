@@ -59,19 +59,33 @@ export interface Visitor {
   email?: string | undefined;
 }
 
-/** The pre-chat form: name and email (both optional), then "Start chat". */
-export function prechatForm(start: (visitor: Visitor) => Promise<void>): HTMLFormElement {
+/**
+ * The pre-chat form: name and email (both optional), then "Start chat". `start` gets a
+ * `checking` callback that shows a status line while the bot check runs.
+ */
+export function prechatForm(
+  start: (visitor: Visitor, checking: (on: boolean) => void) => Promise<void>,
+): HTMLFormElement {
   const name = input("parley-name", "text", "name");
   const email = input("parley-email", "email", "email");
+  const status = h(
+    "p",
+    { class: "note", role: "status", hidden: true, "data-testid": "parley-checking" },
+    "Checking you're not a robot\u2026",
+  );
   return asyncForm(
     "Start a chat",
     [
       h("p", { class: "note" }, "Questions? We're here to help."),
       field("Name", name, "optional"),
       field("Email", email, "optional"),
+      status,
       h("button", { type: "submit", "data-testid": "parley-start" }, "Start chat"),
     ],
-    () => start({ name: value(name), email: value(email) }),
+    () =>
+      start({ name: value(name), email: value(email) }, (on) => {
+        status.hidden = !on;
+      }),
   );
 }
 

@@ -1,7 +1,9 @@
 /**
  * widget.js entry. Embed with `<script src="https://<parley-host>/widget.js" defer></script>`;
  * the API origin is taken from this script's own URL, so the widget works on any site listed
- * in WIDGET_ORIGINS. Optional `data-department="sales"` routes chats to a department.
+ * in WIDGET_ORIGINS. Optional `data-department="sales"` routes chats to a department, and
+ * `data-identity="<JWT>"` passes the site-signed visitor identity (IDENTITY_SECRET); it is
+ * read when the visitor starts a chat, so the page may set or refresh it at any time.
  */
 import { mountWidget } from "./widget.ts";
 
@@ -12,7 +14,9 @@ const department = script?.dataset.department || undefined;
 
 const start = () => {
   // Guard against the tag being included twice.
-  if (!document.getElementById("parley-widget")) mountWidget({ base, department });
+  if (!document.getElementById("parley-widget")) {
+    mountWidget({ base, department, identity: () => script?.dataset.identity || undefined });
+  }
 };
 
 if (document.body) start();

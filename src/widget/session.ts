@@ -37,3 +37,26 @@ export function saveChat(chat: SavedChat | null): void {
     // Best effort: see the module comment.
   }
 }
+
+const VISITOR_KEY = "parley.visitor";
+
+/**
+ * The visitor id of this tab's last chat: sent with the next pre-chat form so a ban on the
+ * visitor holds for them. Kept in `sessionStorage` only (it dies with the tab), like the chat.
+ */
+export function loadVisitorId(): string | undefined {
+  try {
+    return sessionStorage.getItem(VISITOR_KEY) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remembers the visitor id the server issued. */
+export function saveVisitorId(id: string): void {
+  try {
+    sessionStorage.setItem(VISITOR_KEY, id);
+  } catch {
+    // Best effort: see the module comment.
+  }
+}

@@ -5,9 +5,10 @@
 import { h } from "../client/dom.ts";
 import { requestJson } from "../client/http.ts";
 import type { StartChatResponse } from "../protocol/http.ts";
+import { withChatCaptcha } from "./captcha.ts";
 import { chatView } from "./chat-view.ts";
 import { offlineForm, prechatForm, type Visitor } from "./forms.ts";
-import { loadChat, saveChat } from "./session.ts";
+import { loadChat, loadVisitorId, saveChat, saveVisitorId } from "./session.ts";
 import { adoptStyles } from "./styles.ts";
 
 export interface WidgetOptions {
@@ -15,6 +16,11 @@ export interface WidgetOptions {
   base: string;
   /** Department slug from the embedding tag's `data-department`; the server's default if unset. */
   department?: string | undefined;
+  /**
+   * The site-signed identity JWT (the tag's `data-identity`), read at each chat start so a
+   * page can set or refresh it after load.
+   */
+  identity?: () => string | undefined;
 }
 
 const TITLE = "Chat with us";
@@ -69,12 +75,18 @@ export function mountWidget(opts: WidgetOptions): void {
   const api = <T>(path: string, payload: object) =>
     requestJson<T>(opts.base + path, "POST", payload, "omit");
 
-  const startChat = async (visitor: Visitor) => {
-    const { data } = await api<StartChatResponse>("/api/visitor/chats", {
+  const startChat = async (visitor: Visitor, checking: (on: boolean) => void) => {
+    const form = {
       ...visitor,
       department: opts.department,
       pageUrl: reportablePageUrl(),
-    });
+      identity: opts.identity?.(),
+      visitorId: loadVisitorId(),
+    };
+    const { data } = await withChatCaptcha(
+      (captcha) => api<StartChatResponse>("/api/visitor/chats", { ...form, captcha }),
+      checking,
+    );
     if ("offline" in data) {
       show(
         offlineForm(visitor, (message) =>
@@ -89,6 +101,7 @@ export function mountWidget(opts: WidgetOptions): void {
     }
     const chat = { chatId: data.chatId, token: data.token, lastSeq: 0 };
     saveChat(chat);
+    saveVisitorId(data.visitorId);
     show(
       chatView({ base: opts.base, chat, queuePosition: data.queuePosition, onNewChat: prechat }),
     );

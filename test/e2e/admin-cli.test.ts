@@ -1,27 +1,27 @@
 /**
  * The admin CLI against a real local D1 database (wrangler, miniflare): create, list, disable,
  * and the ways it must refuse. Each command runs as a child process, exactly as an admin runs it.
+ *
+ * Every wrangler run costs seconds, so runs that only read (listings, refusals, checks) go
+ * in parallel, state other tests need is seeded with SQL, and CLI runs that write go one at
+ * a time (each appends to the audit chain).
  */
-import { execFile, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { execFile } from "node:child_process";
+import { rm } from "node:fs/promises";
 import { promisify } from "node:util";
 import initArgon2 from "@phi-ag/argon2/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type D1Target, d1Execute, type Row, sqlValue } from "../../scripts/lib/d1.ts";
-import { PROJECT_ROOT, runWrangler } from "../../scripts/lib/wrangler.ts";
 import { verifyPassword } from "../../src/security/password-hash.ts";
+import { migratedState } from "../helpers/dev-server.ts";
+import { runScript, type ScriptRun } from "../helpers/run-script.ts";
 
 const execFileAsync = promisify(execFile);
 
 let persistTo: string;
 let target: D1Target;
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+interface CliRun extends ScriptRun {
   /** Every `ps` listing taken while the CLI ran (its wrangler children included). */
   psSnapshots: string[];
 }
@@ -30,39 +30,23 @@ interface CliRun {
  * Runs `node scripts/admin.ts <args> --persist-to <tmp>` with `stdin` piped in; with `watchPs`,
  * takes `ps` listings all along (off by default: polling slows every other run down).
  */
-function admin(args: string[], stdin = "", watchPs = false): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["scripts/admin.ts", ...args, "--persist-to", persistTo],
-      {
-        cwd: PROJECT_ROOT,
-        stdio: ["pipe", "pipe", "pipe"],
-      },
-    );
-    const run: CliRun = { code: null, stdout: "", stderr: "", psSnapshots: [] };
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      run.stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      run.stderr += chunk;
-    });
-    let running = watchPs;
-    const snapshots = (async () => {
-      while (running) {
-        const { stdout } = await execFileAsync("ps", ["-eww", "-o", "args="]);
-        run.psSnapshots.push(stdout);
-        await new Promise((wait) => setTimeout(wait, 100));
-      }
-    })();
-    child.on("error", reject);
-    child.on("close", (code) => {
-      running = false;
-      run.code = code;
-      snapshots.then(() => resolve(run), reject);
-    });
-    child.stdin.end(stdin);
-  });
+async function admin(args: string[], stdin = "", watchPs = false): Promise<CliRun> {
+  const psSnapshots: string[] = [];
+  let running = watchPs;
+  const watching = (async () => {
+    while (running) {
+      const { stdout } = await execFileAsync("ps", ["-eww", "-o", "args="]);
+      psSnapshots.push(stdout);
+      await new Promise((wait) => setTimeout(wait, 100));
+    }
+  })();
+  try {
+    const run = await runScript("scripts/admin.ts", [...args, "--persist-to", persistTo], stdin);
+    return { ...run, psSnapshots };
+  } finally {
+    running = false;
+    await watching;
+  }
 }
 
 async function query(sql: string): Promise<Row[]> {
@@ -85,13 +69,16 @@ function uniquePassword(): string {
   return `violet kettle ${crypto.randomUUID().slice(0, 13)}`;
 }
 
+/** SQL adding an agent without the CLI (creation has its own tests), for other commands. */
+function insertAgent(id: string, email: string, disabledAt: number | null = null): string {
+  return `INSERT INTO agents (id, email, name, password_hash, password_changed_at, disabled_at,
+     created_at)
+   VALUES (${sqlValue(id)}, ${sqlValue(email)}, 'Seeded', 'not a hash', 1, ${disabledAt ?? "NULL"}, 1)`;
+}
+
 beforeAll(async () => {
-  persistTo = await mkdtemp(join(tmpdir(), "parley-admin-e2e-"));
+  persistTo = await migratedState("parley-admin-e2e-");
   target = { remote: false, persistTo };
-  const result = await runWrangler([
-    ...["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo],
-  ]);
-  expect(result.code, result.stderr).toBe(0);
 });
 
 afterAll(async () => {
@@ -111,12 +98,14 @@ describe("admin CLI", () => {
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toContain(ana.email);
 
-    const listed = await admin(["list-agents", "--json"], "", true);
+    const [listed, table] = await Promise.all([
+      admin(["list-agents", "--json"], "", true),
+      admin(["list-agents"]),
+    ]);
     expect(listed.code, listed.stderr).toBe(0);
     expect(JSON.parse(listed.stdout)).toEqual([
       { ...ana, groups: ["supervisors"], departments: ["general"], disabledAt: null },
     ]);
-    const table = await admin(["list-agents"]);
     expect(table.stdout).toMatch(/EMAIL\s+NAME\s+GROUPS\s+DEPARTMENTS\s+DISABLED/);
     expect(table.stdout).toMatch(/ana\.lima@example\.com\s+Ana Lima\s+supervisors\s+general\s+no/);
 
@@ -154,19 +143,22 @@ describe("admin CLI", () => {
   });
 
   it("refuses a weak password and inserts nothing", async () => {
-    const run = await admin(
-      ["create-agent", "--email", "weak@example.com", "--name", "Weak", "--role", "agent"],
-      "password123\n",
-    );
+    const create = [
+      "create-agent",
+      "--email",
+      "weak@example.com",
+      "--name",
+      "Weak",
+      "--role",
+      "agent",
+    ];
+    const [run, common] = await Promise.all([
+      admin(create, "password123\n"),
+      admin(create, "LeaveMeAlone\n"),
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("does not meet the policy");
     expect(run.stderr).toContain("at least 12 characters");
-    expect(await countAgents("weak@example.com")).toBe(0);
-
-    const common = await admin(
-      ["create-agent", "--email", "weak@example.com", "--name", "Weak", "--role", "agent"],
-      "LeaveMeAlone\n",
-    );
     expect(common.code).toBe(1);
     expect(common.stderr).toContain("most commonly used");
     expect(await countAgents("weak@example.com")).toBe(0);
@@ -184,22 +176,18 @@ describe("admin CLI", () => {
 
   it("refuses a bad role, an unknown department and a multi-line stdin", async () => {
     const base = ["create-agent", "--email", "bo@example.com", "--name", "Bo"];
-    const badRole = await admin([...base, "--role", "root"], `${uniquePassword()}\n`);
+    const [badRole, badDepartment, twoLines, argvPassword] = await Promise.all([
+      admin([...base, "--role", "root"], `${uniquePassword()}\n`),
+      admin([...base, "--role", "agent", "--department", "sales"], `${uniquePassword()}\n`),
+      admin([...base, "--role", "agent"], `${uniquePassword()}\nmore\n`),
+      admin([...base, "--role", "agent", "--password", "x"]),
+    ]);
     expect(badRole.code).toBe(1);
     expect(badRole.stderr).toContain("--role: must be one of administrator, supervisor, agent");
-
-    const badDepartment = await admin(
-      [...base, "--role", "agent", "--department", "sales"],
-      `${uniquePassword()}\n`,
-    );
     expect(badDepartment.code).toBe(1);
     expect(badDepartment.stderr).toContain("unknown department: sales");
-
-    const twoLines = await admin([...base, "--role", "agent"], `${uniquePassword()}\nmore\n`);
     expect(twoLines.code).toBe(1);
     expect(twoLines.stderr).toContain("exactly one line");
-
-    const argvPassword = await admin([...base, "--role", "agent", "--password", "x"]);
     expect(argvPassword.code).toBe(1);
     expect(argvPassword.stderr).toContain("standard input");
     expect(await countAgents("bo@example.com")).toBe(0);
@@ -216,24 +204,29 @@ describe("admin CLI", () => {
   });
 
   it("disables an agent and revokes its open sessions only", async () => {
-    const [agent] = await query(`SELECT id FROM agents WHERE email = ${sqlValue(ana.email)}`);
-    const id = sqlValue(String(agent?.id));
-    await d1Execute(target, [
-      `INSERT INTO sessions (id, agent_id, created_at, last_seen_at) VALUES ('s-open-1', ${id}, 1, 1)`,
-      `INSERT INTO sessions (id, agent_id, created_at, last_seen_at) VALUES ('s-open-2', ${id}, 1, 1)`,
+    const anaId = `(SELECT id FROM agents WHERE email = ${sqlValue(ana.email)})`;
+    const [[agent] = []] = await queries(
+      `SELECT id FROM agents WHERE email = ${sqlValue(ana.email)}`,
+      `INSERT INTO sessions (id, agent_id, created_at, last_seen_at) VALUES ('s-open-1', ${anaId}, 1, 1)`,
+      `INSERT INTO sessions (id, agent_id, created_at, last_seen_at) VALUES ('s-open-2', ${anaId}, 1, 1)`,
       `INSERT INTO sessions (id, agent_id, created_at, last_seen_at, revoked_at)
-       VALUES ('s-old', ${id}, 1, 1, 5)`,
-    ]);
+       VALUES ('s-old', ${anaId}, 1, 1, 5)`,
+    );
+    const id = sqlValue(String(agent?.id));
 
     const run = await admin(["disable-agent", "--email", "Ana.Lima@Example.com"]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("sessions revoked: 2");
 
-    const [sessions = [], [disabled] = [], audit = []] = await queries(
-      "SELECT id, revoked_at FROM sessions ORDER BY id",
-      `SELECT disabled_at FROM agents WHERE id = ${id}`,
-      "SELECT * FROM audit_log WHERE action = 'agent.disable'",
-    );
+    const [[sessions = [], [disabled] = [], audit = []], listed, unknown] = await Promise.all([
+      queries(
+        "SELECT id, revoked_at FROM sessions ORDER BY id",
+        `SELECT disabled_at FROM agents WHERE id = ${id}`,
+        "SELECT * FROM audit_log WHERE action = 'agent.disable'",
+      ),
+      admin(["list-agents", "--json"]),
+      admin(["disable-agent", "--email", "nobody@example.com"]),
+    ]);
     const revokedAt = Object.fromEntries(sessions.map((row) => [row.id, row.revoked_at]));
     expect(revokedAt["s-old"]).toBe(5);
     expect(revokedAt["s-open-1"]).toBeGreaterThan(5);
@@ -241,79 +234,84 @@ describe("admin CLI", () => {
     expect(disabled?.disabled_at).toBe(revokedAt["s-open-1"]);
     expect(audit).toMatchObject([{ actor_type: "cli", target: agent?.id, outcome: "success" }]);
 
-    const listed = await admin(["list-agents", "--json"]);
     expect(JSON.parse(listed.stdout)[0].disabledAt).toBe(revokedAt["s-open-1"]);
-    const unknown = await admin(["disable-agent", "--email", "nobody@example.com"]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("no agent with email nobody@example.com");
   });
 
   it("issues one-time reset links, at most PASSWORD_RESETS_PER_DAY a day, storing only a hash", async () => {
     const email = "reset.me@example.com";
-    const made = await admin(
-      ["create-agent", "--email", email, "--name", "Reset Me", "--role", "agent"],
-      `${uniquePassword()}\n`,
+    const id = crypto.randomUUID();
+    const now = Date.now();
+    // Two links issued in the last hour and still unused: with the next, the default 3 a day.
+    await queries(
+      insertAgent(id, email),
+      ...[1, 2].map(
+        (n) => `INSERT INTO password_tokens (token_hash, agent_id, purpose, created_at, expires_at)
+                VALUES ('earlier-${n}', ${sqlValue(id)}, 'reset', ${now - 3_600_000 + n}, ${now + 600_000})`,
+      ),
     );
-    expect(made.code, made.stderr).toBe(0);
-    const links: string[] = [];
-    for (let n = 1; n <= 3; n++) {
-      const run = await admin([
-        "reset-password",
-        "--email",
-        email,
-        "--url",
-        "https://chat.example.com/",
-      ]);
-      expect(run.code, run.stderr).toBe(0);
-      const link = run.stdout.match(/https:\/\/chat\.example\.com\/console\/#reset=([\w-]{43})/);
-      expect(link).not.toBeNull();
-      links.push(link?.[1] ?? "");
-    }
-    const fourth = await admin(["reset-password", "--email", email]);
+    const run = await admin([
+      "reset-password",
+      "--email",
+      email,
+      "--url",
+      "https://chat.example.com/",
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const link = run.stdout.match(/https:\/\/chat\.example\.com\/console\/#reset=([\w-]{43})/)?.[1];
+    expect(link).toBeDefined();
+
+    const [fourth, [tokens = [], audits = []]] = await Promise.all([
+      admin(["reset-password", "--email", email]),
+      queries(
+        `SELECT token_hash, used_at FROM password_tokens ORDER BY created_at`,
+        `SELECT details FROM audit_log WHERE action = 'auth.password_reset_issue'`,
+      ),
+    ]);
     expect(fourth.code).toBe(1);
     expect(fourth.stderr).toContain("PASSWORD_RESETS_PER_DAY");
-    const [tokens = [], audits = []] = await queries(
-      `SELECT token_hash, used_at FROM password_tokens ORDER BY created_at`,
-      `SELECT details FROM audit_log WHERE action = 'auth.password_reset_issue'`,
-    );
     const { hashToken } = await import("../../src/security/tokens.ts");
-    expect(tokens.map((t) => t.token_hash)).toEqual(await Promise.all(links.map(hashToken)));
+    expect(tokens.map((t) => t.token_hash)).toEqual([
+      "earlier-1",
+      "earlier-2",
+      await hashToken(link ?? ""),
+    ]);
     // Only the newest link still works.
     expect(tokens.map((t) => t.used_at === null)).toEqual([false, false, true]);
-    for (const row of [...tokens, ...audits]) {
-      for (const token of links) expect(JSON.stringify(row)).not.toContain(token);
-    }
+    expect(audits).toHaveLength(1);
+    for (const row of [...tokens, ...audits]) expect(JSON.stringify(row)).not.toContain(link);
   });
 
-  it("unlocks a locked account", async () => {
+  it("unlocks a locked account, and enables a disabled one", async () => {
     const email = "locked.out@example.com";
-    const made = await admin(
-      ["create-agent", "--email", email, "--name", "Locked Out", "--role", "agent"],
-      `${uniquePassword()}\n`,
-    );
-    expect(made.code, made.stderr).toBe(0);
+    // Locked out, and disabled (by hand or for inactivity) since long ago.
     await queries(
+      insertAgent(crypto.randomUUID(), email, 5),
       `INSERT INTO login_failures (kind, key, failures, last_failure, locked_until)
        VALUES ('account', ${sqlValue(email)}, 10, ${Date.now()}, ${Date.now() + 1_800_000})`,
     );
     const run = await admin(["unlock-agent", "--email", email]);
     expect(run.code, run.stderr).toBe(0);
-    const [left = [], audit = []] = await queries(
-      `SELECT * FROM login_failures WHERE key = ${sqlValue(email)}`,
-      `SELECT action FROM audit_log WHERE action = 'agent.unlock'`,
-    );
+    const [[left = [], audit = []], unknown] = await Promise.all([
+      queries(
+        `SELECT * FROM login_failures WHERE key = ${sqlValue(email)}`,
+        `SELECT action FROM audit_log WHERE action = 'agent.unlock'`,
+      ),
+      admin(["unlock-agent", "--email", "nobody@example.com"]),
+    ]);
     expect(left).toEqual([]);
     expect(audit).toHaveLength(1);
-    expect((await admin(["unlock-agent", "--email", "nobody@example.com"])).code).toBe(1);
+    expect(unknown.code).toBe(1);
 
-    // Disabled (by hand or for inactivity), then enabled again.
-    expect((await admin(["disable-agent", "--email", email])).code).toBe(0);
     const enabled = await admin(["enable-agent", "--email", email]);
     expect(enabled.code, enabled.stderr).toBe(0);
-    const [agent = []] = await queries(
+    const [agent = [], enables = []] = await queries(
       `SELECT disabled_at, last_login_at FROM agents WHERE email = ${sqlValue(email)}`,
+      `SELECT action FROM audit_log WHERE action = 'agent.enable'`,
     );
     expect(agent[0]?.disabled_at).toBeNull();
     expect(Number(agent[0]?.last_login_at)).toBeGreaterThan(Date.now() - 120_000);
+    expect(enables).toHaveLength(1);
   });
 });

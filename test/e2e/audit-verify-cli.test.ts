@@ -1,13 +1,11 @@
 /**
  * The admin CLI's side of the audit chain against a real local D1 (wrangler, miniflare):
  * CLI rows join the chain (starting it with a checkpoint on a log whose rows predate it),
- * a lost id race fails on the primary key instead of forking, and `npm run audit:verify`
- * exits 0 on an intact chain and 1 naming the first bad row.
+ * a lost id race fails on the primary key instead of forking (and an audited write retries
+ * once on the fresh head), and `npm run audit:verify` exits 0 on an intact chain and 1
+ * naming the first bad row.
  */
-import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   chainedAuditInserts,
@@ -16,47 +14,27 @@ import {
   verifyAuditChainVia,
 } from "../../scripts/lib/audit.ts";
 import { D1Error, type D1Target, d1Execute } from "../../scripts/lib/d1.ts";
-import { PROJECT_ROOT, runWrangler } from "../../scripts/lib/wrangler.ts";
 import { GENESIS_HASH } from "../../src/security/audit-chain.ts";
+import { migratedState } from "../helpers/dev-server.ts";
+import { runScript, type ScriptRun } from "../helpers/run-script.ts";
 
 let persistTo: string;
 let target: D1Target;
 
-function verifyCli(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["scripts/audit-verify.ts", "--persist-to", persistTo], {
-      cwd: PROJECT_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function verifyCli(): Promise<ScriptRun> {
+  return runScript("scripts/audit-verify.ts", ["--persist-to", persistTo]);
 }
 
 const NO_UPDATE_TRIGGER = `CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`;
 
 beforeAll(async () => {
-  persistTo = await mkdtemp(join(tmpdir(), "parley-audit-cli-"));
+  persistTo = await migratedState("parley-audit-cli-");
   target = { remote: false, persistTo };
-  const migrated = await runWrangler([
-    "d1",
-    "migrations",
-    "apply",
-    "DB",
-    "--local",
-    "--persist-to",
-    persistTo,
-  ]);
-  if (migrated.code !== 0) throw new Error(`migrations failed:\n${migrated.stderr}`);
 });
 
 afterAll(async () => {
-  await rm(persistTo, { recursive: true, force: true });
+  if (persistTo) await rm(persistTo, { recursive: true, force: true });
 });
 
 describe("CLI audit rows and audit:verify", () => {
@@ -106,21 +84,25 @@ describe("CLI audit rows and audit:verify", () => {
 
   it("refuses a second row for the same head on the primary key (no fork)", async () => {
     const action = { at: 4000, action: "agent.create", target: "agent-3", details: {} };
-    const first = await chainedAuditInserts(target, [action]);
-    const second = await chainedAuditInserts(target, [{ ...action, target: "agent-4" }]);
+    const stale = await readChainHead(target);
+    const first = await chainedAuditInserts(target, [action], stale);
+    const second = await chainedAuditInserts(target, [{ ...action, target: "agent-4" }], stale);
     await d1Execute(target, first);
     await expect(d1Execute(target, second)).rejects.toSatisfy(
       (error) => error instanceof D1Error && /audit_log\.id/.test(error.text),
     );
+    // Given the stale head (as a command that read it with its checks), the write loses the
+    // race once and is chained again on the fresh head.
+    await d1ExecuteAudited(target, [], { ...action, target: "agent-4" }, stale);
     const head = await readChainHead(target);
-    expect(head.head?.id).toBe(7);
+    expect(head.head?.id).toBe(8);
   });
 
   it("exits 0 on an intact chain and 1 naming the first altered row", async () => {
     const intact = await verifyCli();
     expect(intact.stderr).toBe("");
     expect(intact.code).toBe(0);
-    expect(intact.stdout).toMatch(/Audit chain intact: 5 rows verified from checkpoint row 3/);
+    expect(intact.stdout).toMatch(/Audit chain intact: 6 rows verified from checkpoint row 3/);
 
     await d1Execute(target, [
       "DROP TRIGGER audit_log_no_update",

@@ -77,3 +77,95 @@ export async function storedText(page: Page): Promise<string> {
     JSON.stringify([sessionStorage, localStorage].map((s) => Object.entries(s))),
   );
 }
+
+/**
+ * Reports Content Security Policy violations of `page` (every document it loads) in
+ * `problems`: `securitypolicyviolation` events, from the page and its open shadow roots, and
+ * console messages of any level that mention the policy. Call before the first `goto`.
+ */
+export async function watchCsp(page: Page, name: string, problems: string[]): Promise<void> {
+  await page.exposeFunction("__parleyCspViolation", (report: string) => {
+    problems.push(`${name}: CSP violation ${report}`);
+  });
+  await page.addInitScript(() => {
+    // Composed: a violation inside the widget's shadow root reaches the document too.
+    document.addEventListener(
+      "securitypolicyviolation",
+      (event) => {
+        const report = (window as unknown as { __parleyCspViolation(r: string): void })
+          .__parleyCspViolation;
+        report(
+          `${event.effectiveDirective} blocked ${event.blockedURI || "(inline)"} ` +
+            `${event.sample ? `sample ${JSON.stringify(event.sample)} ` : ""}at ${event.sourceFile}:${event.lineNumber}`,
+        );
+      },
+      true,
+    );
+  });
+  page.on("console", (message) => {
+    if (/content[- ]security[- ]policy/i.test(message.text())) {
+      problems.push(`${name} console ${message.type()}: ${message.text()}`);
+    }
+  });
+}
+
+/**
+ * Elements that hostile text would have created if it had been parsed as HTML, in the page
+ * and in every open shadow root: scripts without `src`, frames, objects, SVG, MathML, event
+ * handler attributes, `javascript:` links, an `img` with the payloads' `src=x`. Also every
+ * message element (`[data-testid$="message"]`, whose text is exactly the message) that holds
+ * an element instead of text only. Returns descriptions; empty means inert.
+ */
+export function injectedMarkup(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const suspicious = [
+      "script:not([src])",
+      "script[src*='evil']",
+      "img[src='x']",
+      "img[src^='x:']",
+      "iframe",
+      "frame",
+      "object",
+      "embed",
+      "svg",
+      "math",
+      "marquee",
+      "video",
+      "audio",
+      "base",
+      "meta[http-equiv]",
+      "template",
+      "noscript",
+      "link[href*='evil']",
+      "x",
+      "[onerror]",
+      "[onload]",
+      "[onclick]",
+      "[onfocus]",
+      "[onmouseover]",
+      "[onpointerover]",
+      "[ontoggle]",
+      "[onbegin]",
+      "[onstart]",
+      "a[href^='javascript' i]",
+      "form[action^='javascript' i]",
+    ].join(",");
+    const found: string[] = [];
+    const scan = (root: Document | ShadowRoot, where: string) => {
+      for (const el of root.querySelectorAll(suspicious)) {
+        found.push(`${where}: ${el.outerHTML.slice(0, 200)}`);
+      }
+      for (const el of root.querySelectorAll("[data-testid$='message']")) {
+        if (el.childElementCount > 0)
+          found.push(`${where}: markup in ${el.outerHTML.slice(0, 200)}`);
+      }
+      for (const el of root.querySelectorAll("*")) {
+        if (el.shadowRoot) scan(el.shadowRoot, `${where} #${el.id || el.tagName} shadow`);
+      }
+    };
+    scan(document, location.pathname);
+    if (document.querySelectorAll("#parley-widget").length > 1)
+      found.push("a second #parley-widget");
+    return found;
+  });
+}

@@ -63,26 +63,48 @@ async function waitForHealth(
 
 export interface DevServerOptions {
   /**
+   * An existing state folder with the migrations applied (e.g. seeded by the caller, see
+   * `migratedState`); it is left in place by `stop()`. Default: a fresh one, removed by `stop()`.
+   */
+  persistTo?: string;
+  /**
    * Extra `--var NAME:value` bindings, e.g. `{ ALTCHA_MAX_COUNTER: "50" }` for a quick CAPTCHA.
    * They override `wrangler.toml` (and the generated keys, if named).
    */
   vars?: Record<string, string>;
 }
 
-/** Starts a fresh server; call `stop()` when done. Requires `npm run build` first (dist/). */
-export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
-  const persistTo = await mkdtemp(join(tmpdir(), "parley-e2e-"));
+/**
+ * A fresh local state folder (under the temporary directory) with every migration applied to
+ * its D1 database: what the CLI tests and the benchmarks run against. The caller removes it.
+ */
+export async function migratedState(prefix = "parley-e2e-"): Promise<string> {
+  const persistTo = await mkdtemp(join(tmpdir(), prefix));
   const migrated = await runWrangler([
-    "d1",
-    "migrations",
-    "apply",
-    "DB",
-    "--local",
-    "--persist-to",
-    persistTo,
+    ...["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo],
   ]);
-  if (migrated.code !== 0)
+  if (migrated.code !== 0) {
+    await rm(persistTo, { recursive: true, force: true });
     throw new Error(`migrations failed:\n${migrated.stdout}\n${migrated.stderr}`);
+  }
+  return persistTo;
+}
+
+/**
+ * Every e2e client is 127.0.0.1 (wrangler dev sets CF-Connecting-IP), so per-IP limits
+ * would couple unrelated tests; the limits themselves are proven in the worker tests and a
+ * test may set these back through `vars`.
+ */
+const E2E_RATE_LIMITS: Record<string, string> = {
+  RATE_CHAT_START_PER_IP_PER_MINUTE: "1000",
+  RATE_LOGIN_PER_IP_PER_MINUTE: "1000",
+  RATE_LOGIN_PER_ACCOUNT_PER_MINUTE: "1000",
+  RATE_MESSAGES_PER_SOCKET_PER_10S: "1000",
+};
+
+/** Starts a server; call `stop()` when done. Requires `npm run build` first (dist/). */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const persistTo = options.persistTo ?? (await migratedState());
   const port = await freePort();
   const key = crypto.getRandomValues(new Uint8Array(48));
   const child = spawnWrangler(
@@ -98,7 +120,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       `SESSION_KEY:${Buffer.from(key).toString("base64")}`,
       "--var",
       `CAPTCHA_KEY:${Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64")}`,
-      ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => [
+      ...Object.entries({ ...E2E_RATE_LIMITS, ...options.vars }).flatMap(([name, value]) => [
         "--var",
         `${name}:${value}`,
       ]),
@@ -143,7 +165,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
         if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
       }
-      await rm(persistTo, { recursive: true, force: true });
+      if (!options.persistTo) await rm(persistTo, { recursive: true, force: true });
     },
   };
 }

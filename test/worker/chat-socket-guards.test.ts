@@ -106,10 +106,10 @@ describe("visitor socket authentication", () => {
   it("answers the handshake with the parley.v1 subprotocol", async () => {
     const chat = await acceptedChat();
     const { SELF } = await import("cloudflare:test");
-    const res = await SELF.fetch(`http://example.com/api/visitor/chats/${chat.chatId}/ws`, {
+    const res = await SELF.fetch(`https://example.com/api/visitor/chats/${chat.chatId}/ws`, {
       headers: {
         upgrade: "websocket",
-        origin: "http://example.com",
+        origin: "https://example.com",
         "sec-websocket-protocol": `parley.v1, bearer.${chat.token}`,
       },
     });
@@ -172,7 +172,7 @@ describe("visitor socket authentication", () => {
     });
     expect((foreign as Response).status).toBe(403);
     const { SELF } = await import("cloudflare:test");
-    const plain = await SELF.fetch(`http://example.com/api/visitor/chats/${chat.chatId}/ws`);
+    const plain = await SELF.fetch(`https://example.com/api/visitor/chats/${chat.chatId}/ws`);
     expect(plain.status).toBe(426);
   });
 });
@@ -224,7 +224,7 @@ describe("session activity never revives an expired session", () => {
     await agent.nextOfType("ack");
     await new Promise((resolve) => setTimeout(resolve, 100));
     const { SELF } = await import("cloudflare:test");
-    const me = await SELF.fetch("http://example.com/api/auth/me", {
+    const me = await SELF.fetch("https://example.com/api/auth/me", {
       headers: { cookie: chat.cookie },
     });
     expect(me.status).toBe(401);

@@ -3,7 +3,7 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { getArgon2 } from "../../src/security/argon2-workerd.ts";
 import { hashPassword } from "../../src/security/password-hash.ts";
 
-export const ORIGIN = "http://example.com";
+export const ORIGIN = "https://example.com";
 export const PASSWORD = "correct horse battery staple";
 
 let counter = 0;

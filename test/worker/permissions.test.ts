@@ -117,11 +117,13 @@ describe("route declarations", () => {
       .sort();
     expect(open).toEqual([
       "DELETE /api/auth/sessions/:id agent",
+      "DELETE /api/auth/tokens/:id agent",
       "GET /api/agent/chats/:id/ws agent",
       "GET /api/agent/ws agent",
       "GET /api/auth/captcha public",
       "GET /api/auth/me agent",
       "GET /api/auth/sessions agent",
+      "GET /api/auth/tokens agent",
       "GET /api/visitor/chats/:id/ws public",
       "POST /api/auth/login public",
       "POST /api/auth/logout agent",
@@ -131,6 +133,7 @@ describe("route declarations", () => {
       "POST /api/auth/password agent",
       "POST /api/auth/password/reset public",
       "POST /api/auth/reauth agent",
+      "POST /api/auth/tokens agent",
       "POST /api/visitor/chats public",
       "POST /api/visitor/offline-messages public",
     ]);

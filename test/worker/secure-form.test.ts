@@ -192,6 +192,11 @@ describe("the secure form", () => {
     expect(await agent.nextOfType("error")).toMatchObject({ code: "gone" });
     expect(agent.frames.some((f) => f.type === "secure_form.values")).toBe(false);
     await agent.waitClosed();
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the audit append
+    expect((await auditOf(chat.chatId, "secure_form.view")).at(-1)).toMatchObject({
+      outcome: "failure",
+      details: expect.stringContaining('"reason":"ended"'),
+    });
     // A reconnect replays the history: request and summary, never a value.
     const again = await greeted(await visitorSocket(chat.chatId, chat.token));
     expect(again.frames.some((f) => f.kind === "secure_form.submitted")).toBe(true);

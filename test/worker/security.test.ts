@@ -177,3 +177,17 @@ describe("session key rotation", () => {
     expect((await me(rotated)).status).toBe(401);
   });
 });
+
+describe("the widget script", () => {
+  it("is served at its stable URL with its SRI hash, revalidated often and CORS-enabled", async () => {
+    const script = await SELF.fetch(`${ORIGIN}/widget.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("cache-control")).toBe("public, max-age=300, must-revalidate");
+    expect(script.headers.get("access-control-allow-origin")).toBe("*");
+    const body = new Uint8Array(await script.arrayBuffer());
+    const sri = await SELF.fetch(`${ORIGIN}/widget.js.sri`);
+    const digest = await crypto.subtle.digest("SHA-384", body);
+    const expected = `sha384-${btoa(String.fromCharCode(...new Uint8Array(digest)))}`;
+    expect((await sri.text()).trim()).toBe(expected);
+  });
+});

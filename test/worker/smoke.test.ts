@@ -2,7 +2,7 @@ import { SELF } from "cloudflare:test";
 import { expect, it } from "vitest";
 
 it("answers /healthz", async () => {
-  const res = await SELF.fetch("http://example.com/healthz");
+  const res = await SELF.fetch("https://example.com/healthz");
   expect(res.status).toBe(200);
   expect(await res.json()).toEqual({ status: "ok", auditBacklog: 0 });
 });

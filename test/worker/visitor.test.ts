@@ -40,6 +40,7 @@ describe("POST /api/visitor/chats", () => {
       email: "ann@example.com",
       department,
       pageUrl: null,
+      verified: false,
     });
     const row = await env.DB.prepare("SELECT status, variables FROM chats WHERE id = ?1")
       .bind(chat.chatId)

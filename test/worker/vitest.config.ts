@@ -20,6 +20,15 @@ export default defineConfig(async () => {
             ALTCHA_MAX_COUNTER: "20",
             OFFER_TIMEOUT_SECONDS: "30",
             SECURE_FORM_TTL_MINUTES: "1",
+            // Every test client is "unknown" or a documentation address; allowlist tests
+            // narrow these per request through the security settings.
+            AGENT_IP_ALLOWLIST: "*",
+            MOBILE_IP_ALLOWLIST: "*",
+            // login-hardening.test.ts drives ~40 attempts on one account within a minute.
+            RATE_LOGIN_PER_ACCOUNT_PER_MINUTE: "100",
+            // Test files start many chats from one documentation address; the limit itself is
+            // proven with small values in rate-limit-wiring.test.ts.
+            RATE_CHAT_START_PER_IP_PER_MINUTE: "1000",
             WIDGET_ORIGINS: "https://shop.example",
             CONSOLE_ORIGINS: "https://console.example",
           },

@@ -14,7 +14,10 @@ const CONSOLE_CSP = [
   "object-src 'none'",
 ].join("; ");
 
-/** Adds HSTS, nosniff, referrer policy and, for the console, a strict CSP. */
+/**
+ * Adds HSTS, nosniff, referrer policy, for the console a strict CSP, and caching suited to
+ * the widget's stable, SRI-pinned URL.
+ */
 export const securityHeaders = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     await next();
@@ -30,4 +33,11 @@ export const securityHeaders = () =>
       headers.set("X-Frame-Options", "DENY");
     }
     if (c.req.path.startsWith("/api/")) headers.set("Cache-Control", "no-store");
+    if (c.req.path === "/widget.js" || c.req.path === "/widget.js.sri") {
+      // A stable URL embedded with an SRI hash: caches revalidate often (an update reaches
+      // sites within minutes; the integrity hash changes with it), and customers' pages
+      // load it with crossorigin="anonymous", which needs CORS.
+      headers.set("Cache-Control", "public, max-age=300, must-revalidate");
+      headers.set("Access-Control-Allow-Origin", "*");
+    }
   });

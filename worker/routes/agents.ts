@@ -51,7 +51,7 @@ import { readJson } from "../read-json.ts";
 
 export const agentsRoutes = new Hono<AppEnv>();
 
-agentsRoutes.use(requireAgent());
+agentsRoutes.use(requireAgent({ tokens: true }));
 const manage = requirePermission("agents.manage");
 /** State changes: an allowed Origin and a recent proof of identity (ASVS 5.0 V7). */
 const change = [manage, consoleOrigin(), requireRecentAuth()] as const;

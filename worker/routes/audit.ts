@@ -3,9 +3,15 @@
  * all with "view audit logs" (`audit.view`). Each use is itself an audit row, with the
  * filters in its details. No route here — or anywhere — updates or deletes audit rows.
  */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { z } from "zod";
-import { appendAudit, getAuditLog } from "../../durable-objects/audit-log.ts";
+import { getAuditLog } from "../../durable-objects/audit-log.ts";
+import {
+  departmentId,
+  fromBeforeTo,
+  fromBeforeToIssue,
+  queryTimestamp,
+} from "../../src/protocol/http.ts";
 import { maskedText } from "../../src/protocol/masked-text.ts";
 import {
   type AuditChainResult,
@@ -14,7 +20,6 @@ import {
   verifyAuditChain,
 } from "../../src/security/audit-chain.ts";
 import {
-  type AuditEntry,
   type AuditFilters,
   type AuditLogEntry,
   readAuditRowHash,
@@ -23,16 +28,17 @@ import {
   searchAudit,
   toAuditLogEntry,
 } from "../../src/store/audit.ts";
+import { AUDIT_COLUMNS } from "../../src/store/audit-table.ts";
 import type { AppEnv } from "../app-env.ts";
-import { clientInfo } from "../client-info.ts";
+import { auditAction } from "../audit-action.ts";
 import { requirePermission } from "../middleware/access.ts";
 import { requireRecentAuth } from "../middleware/recent-auth.ts";
 import { requireAgent } from "../middleware/session-auth.ts";
-import { readQuery } from "../transcript-scope.ts";
+import { readQuery } from "../read-query.ts";
 
 export const auditRoutes = new Hono<AppEnv>();
 
-auditRoutes.use(requireAgent());
+auditRoutes.use(requireAgent({ tokens: true }));
 
 /** Most rows one search page returns (`limit`); 50 when not given. */
 export const MAX_AUDIT_LIMIT = 100;
@@ -45,42 +51,11 @@ const VERIFY_PAGE = 5000;
  */
 const MAX_EXPORT_PAGES = 900;
 
-const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
-
-/** True for a real calendar day (Date.parse would roll 2025-02-30 over into March). */
-function realDay([, y, m, d]: RegExpExecArray): boolean {
-  const [year, month, day] = [Number(y), Number(m), Number(d)];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-}
-
-/**
- * A time in the query string: integer milliseconds, or ISO-8601 — a date (UTC midnight) or a
- * date-time with an offset (without one it would be read in the server's time zone).
- */
-const timestamp = z
-  .string()
-  .trim()
-  .transform((value, ctx) => {
-    if (/^\d{1,15}$/.test(value)) return Number(value);
-    const match = ISO_TIME.exec(value);
-    const ms = match ? Date.parse(value) : Number.NaN;
-    if (!match || Number.isNaN(ms) || !realDay(match)) {
-      ctx.addIssue({
-        code: "custom",
-        message: "a time in milliseconds or ISO-8601 (a date, or a date-time with an offset)",
-      });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
 const filterFields = {
   /** at ≥ from (inclusive). */
-  from: timestamp.optional(),
+  from: queryTimestamp.optional(),
   /** at < to (exclusive). */
-  to: timestamp.optional(),
+  to: queryTimestamp.optional(),
   /** Keywords; card numbers are masked first, since the search itself is an audit row. */
   q: maskedText(z.string().trim().max(200)).optional(),
   actor: z.string().trim().min(1).max(256).optional(),
@@ -91,16 +66,8 @@ const filterFields = {
     .regex(/^[\w.-]{1,100}\*?$/, "an action (auth.login) or a prefix ending in * (auth.*)")
     .optional(),
   outcome: z.enum(["success", "failure", "denied"]).optional(),
-  department: z
-    .string()
-    .trim()
-    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "a department id (lowercase slug)")
-    .optional(),
+  department: departmentId.optional(),
 };
-
-const fromBeforeTo = (query: { from?: number; to?: number }) =>
-  query.from === undefined || query.to === undefined || query.from < query.to;
-const fromBeforeToIssue = { message: "to must be later than from", path: ["to"] };
 
 /** `GET /api/audit` query string. */
 const searchQuery = z
@@ -146,25 +113,12 @@ function toFilters(query: z.infer<typeof exportQuery>): AuditFilters {
   return q ? { ...rest, keyword: q } : rest;
 }
 
-function audit(
-  c: Context<AppEnv>,
-  entry: Pick<AuditEntry, "action" | "outcome" | "details">,
-): Promise<void> {
-  return appendAudit(c.env, {
-    actorType: "agent",
-    actorId: c.var.agent.id,
-    target: null,
-    ...clientInfo(c),
-    ...entry,
-    at: Date.now(),
-  });
-}
-
 auditRoutes.get("/", requirePermission("audit.view"), async (c) => {
   const { cursor, limit, ...filters } = readQuery(c, searchQuery);
   const page = await searchAudit(c.env.DB, toFilters(filters), cursor ?? null, limit);
-  await audit(c, {
+  await auditAction(c, {
     action: "audit.search",
+    target: null,
     outcome: "success",
     details: {
       ...filters,
@@ -183,7 +137,12 @@ auditRoutes.get("/", requirePermission("audit.view"), async (c) => {
 auditRoutes.get("/export", requirePermission("audit.view"), requireRecentAuth(), async (c) => {
   const query = readQuery(c, exportQuery);
   const filters = toFilters(query);
-  await audit(c, { action: "audit.export", outcome: "success", details: { ...query } });
+  await auditAction(c, {
+    action: "audit.export",
+    target: null,
+    outcome: "success",
+    details: { ...query },
+  });
   const db = c.env.DB;
   const encoder = new TextEncoder();
   let cursor: number | null = null;
@@ -192,7 +151,7 @@ auditRoutes.get("/export", requirePermission("audit.view"), requireRecentAuth(),
   // never shift the pages, and no more than one page is ever in memory.
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(encoder.encode(csvLine(CSV_HEADER)));
+      controller.enqueue(encoder.encode(csvLine(AUDIT_COLUMNS)));
     },
     async pull(controller) {
       const page = await searchAudit(db, filters, cursor, EXPORT_PAGE);
@@ -228,8 +187,9 @@ auditRoutes.get("/verify", requirePermission("audit.view"), async (c) => {
     lastAppended,
     lastAppended ? await readAuditRowHash(db, lastAppended.id) : null,
   );
-  await audit(c, {
+  await auditAction(c, {
     action: "audit.verify",
+    target: null,
     outcome: "success",
     details: {
       ok: result.ok,
@@ -254,22 +214,6 @@ auditRoutes.get("/verify", requirePermission("audit.view"), async (c) => {
 
 // ── CSV (RFC 4180) ───────────────────────────────────────────────────────────────────────
 
-const CSV_HEADER = [
-  "id",
-  "at",
-  "actor_type",
-  "actor_id",
-  "action",
-  "target",
-  "outcome",
-  "ip",
-  "user_agent",
-  "department",
-  "details",
-  "prev_hash",
-  "hash",
-];
-
 /**
  * One cell. A spreadsheet runs a cell that starts with = + - @ (or a tab or CR before one)
  * as a formula, and audit rows carry attacker-chosen text (user agents, emails, targets):
@@ -282,24 +226,13 @@ function csvCell(value: string | number | null): string {
   return /[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
 }
 
-function csvLine(cells: (string | number | null)[]): string {
+function csvLine(cells: readonly (string | number | null)[]): string {
   return `${cells.map(csvCell).join(",")}\r\n`;
 }
 
+/** A row in AUDIT_COLUMNS order, the time as ISO-8601 (UTC). */
 function csvRow(row: AuditRow): string {
-  return csvLine([
-    row.id,
-    new Date(row.at).toISOString(),
-    row.actor_type,
-    row.actor_id,
-    row.action,
-    row.target,
-    row.outcome,
-    row.ip,
-    row.user_agent,
-    row.department,
-    row.details,
-    row.prev_hash,
-    row.hash,
-  ]);
+  return csvLine(
+    AUDIT_COLUMNS.map((column) => (column === "at" ? new Date(row.at).toISOString() : row[column])),
+  );
 }

@@ -3,8 +3,7 @@
  * list is also readable with `agents.manage`, to assign agents. Grant changes pass the same
  * review as agents' (`applyGrantChange`) and need a recent re-authentication.
  */
-import { type Context, Hono } from "hono";
-import { appendAudit } from "../../durable-objects/audit-log.ts";
+import { Hono } from "hono";
 import {
   createDepartmentRequest,
   setGrantsRequest,
@@ -15,7 +14,8 @@ import { replaceGrants } from "../../src/store/grants.ts";
 import { createTeam, listDepartments, updateTeam } from "../../src/store/teams.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
-import { clientInfo } from "../client-info.ts";
+import { auditAction } from "../audit-action.ts";
+import { findTeam, teamNotFound } from "../find-team.ts";
 import { applyGrantChange } from "../grant-change.ts";
 import { requirePermission } from "../middleware/access.ts";
 import { consoleOrigin } from "../middleware/origin.ts";
@@ -25,7 +25,7 @@ import { readJson } from "../read-json.ts";
 
 export const departmentsRoutes = new Hono<AppEnv>();
 
-departmentsRoutes.use(requireAgent());
+departmentsRoutes.use(requireAgent({ tokens: true }));
 const manage = requirePermission("departments.manage");
 
 departmentsRoutes.get("/", requirePermission("departments.manage", "agents.manage"), async (c) =>
@@ -37,22 +37,34 @@ departmentsRoutes.post("/", manage, consoleOrigin(), async (c) => {
   if (!(await createTeam(c.env.DB, "departments", input, Date.now()))) {
     throw new ApiError(409, "department_exists", "A department with this id already exists.");
   }
-  await audit(c, "department.create", input.id, input);
-  return c.json({ department: await findDepartment(c, input.id) }, 201);
+  await auditAction(c, {
+    action: "department.create",
+    target: input.id,
+    outcome: "success",
+    department: input.id,
+    details: input,
+  });
+  return c.json({ department: await findTeam(c.env.DB, "departments", input.id) }, 201);
 });
 
 departmentsRoutes.patch("/:id", manage, consoleOrigin(), requireRecentAuth(), async (c) => {
   const id = c.req.param("id");
   const input = await readJson(c, updateDepartmentRequest);
-  if (!(await updateTeam(c.env.DB, "departments", id, input))) throw notFound();
-  await audit(c, "department.update", id, input);
-  return c.json({ department: await findDepartment(c, id) });
+  if (!(await updateTeam(c.env.DB, "departments", id, input))) throw teamNotFound("departments");
+  await auditAction(c, {
+    action: "department.update",
+    target: id,
+    outcome: "success",
+    department: id,
+    details: input,
+  });
+  return c.json({ department: await findTeam(c.env.DB, "departments", id) });
 });
 
 departmentsRoutes.put("/:id/grants", manage, consoleOrigin(), requireRecentAuth(), async (c) => {
   const id = c.req.param("id");
   const { permissions } = await readJson(c, setGrantsRequest);
-  const before = await findDepartment(c, id);
+  const before = await findTeam(c.env.DB, "departments", id);
   await applyGrantChange(c, {
     action: "department.grants",
     target: id,
@@ -60,29 +72,5 @@ departmentsRoutes.put("/:id/grants", manage, consoleOrigin(), requireRecentAuth(
     apply: (graph) => graph.grants.set(subjectKey("department", id), new Set(permissions)),
     statements: (db) => replaceGrants(db, "department", id, permissions),
   });
-  return c.json({ department: await findDepartment(c, id) });
+  return c.json({ department: await findTeam(c.env.DB, "departments", id) });
 });
-
-function notFound(): ApiError {
-  return new ApiError(404, "department_not_found", "No such department.");
-}
-
-async function findDepartment(c: Context<AppEnv>, id: string) {
-  const found = (await listDepartments(c.env.DB)).find((d) => d.id === id);
-  if (!found) throw notFound();
-  return found;
-}
-
-async function audit(c: Context<AppEnv>, action: string, target: string, details: object) {
-  await appendAudit(c.env, {
-    actorType: "agent",
-    actorId: c.var.agent.id,
-    action,
-    target,
-    outcome: "success",
-    ...clientInfo(c),
-    department: target,
-    details: { ...details },
-    at: Date.now(),
-  });
-}

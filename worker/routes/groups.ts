@@ -4,8 +4,7 @@
  * `agents.manage`, to assign agents. Grant changes and deletions pass the same review as
  * agents' (`applyGrantChange`) and need a recent re-authentication.
  */
-import { type Context, Hono } from "hono";
-import { appendAudit } from "../../durable-objects/audit-log.ts";
+import { Hono } from "hono";
 import {
   createGroupRequest,
   setGrantsRequest,
@@ -21,7 +20,8 @@ import {
 } from "../../src/store/teams.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
-import { clientInfo } from "../client-info.ts";
+import { auditAction } from "../audit-action.ts";
+import { findTeam, teamNotFound } from "../find-team.ts";
 import { applyGrantChange } from "../grant-change.ts";
 import { requirePermission } from "../middleware/access.ts";
 import { consoleOrigin } from "../middleware/origin.ts";
@@ -31,7 +31,7 @@ import { readJson } from "../read-json.ts";
 
 export const groupsRoutes = new Hono<AppEnv>();
 
-groupsRoutes.use(requireAgent());
+groupsRoutes.use(requireAgent({ tokens: true }));
 const manage = requirePermission("groups.manage");
 
 groupsRoutes.get("/", requirePermission("groups.manage", "agents.manage"), async (c) =>
@@ -43,22 +43,27 @@ groupsRoutes.post("/", manage, consoleOrigin(), async (c) => {
   if (!(await createTeam(c.env.DB, "groups", input, Date.now()))) {
     throw new ApiError(409, "group_exists", "A group with this id already exists.");
   }
-  await audit(c, "group.create", input.id, input);
-  return c.json({ group: await findGroup(c, input.id) }, 201);
+  await auditAction(c, {
+    action: "group.create",
+    target: input.id,
+    outcome: "success",
+    details: input,
+  });
+  return c.json({ group: await findTeam(c.env.DB, "groups", input.id) }, 201);
 });
 
 groupsRoutes.patch("/:id", manage, consoleOrigin(), async (c) => {
   const id = c.req.param("id");
   const input = await readJson(c, updateGroupRequest);
-  if (!(await updateTeam(c.env.DB, "groups", id, input))) throw notFound();
-  await audit(c, "group.update", id, input);
-  return c.json({ group: await findGroup(c, id) });
+  if (!(await updateTeam(c.env.DB, "groups", id, input))) throw teamNotFound("groups");
+  await auditAction(c, { action: "group.update", target: id, outcome: "success", details: input });
+  return c.json({ group: await findTeam(c.env.DB, "groups", id) });
 });
 
 groupsRoutes.put("/:id/grants", manage, consoleOrigin(), requireRecentAuth(), async (c) => {
   const id = c.req.param("id");
   const { permissions } = await readJson(c, setGrantsRequest);
-  const before = await findGroup(c, id);
+  const before = await findTeam(c.env.DB, "groups", id);
   await applyGrantChange(c, {
     action: "group.grants",
     target: id,
@@ -66,12 +71,12 @@ groupsRoutes.put("/:id/grants", manage, consoleOrigin(), requireRecentAuth(), as
     apply: (graph) => graph.grants.set(subjectKey("group", id), new Set(permissions)),
     statements: (db) => replaceGrants(db, "group", id, permissions),
   });
-  return c.json({ group: await findGroup(c, id) });
+  return c.json({ group: await findTeam(c.env.DB, "groups", id) });
 });
 
 groupsRoutes.delete("/:id", manage, consoleOrigin(), requireRecentAuth(), async (c) => {
   const id = c.req.param("id");
-  const before = await findGroup(c, id);
+  const before = await findTeam(c.env.DB, "groups", id);
   await applyGrantChange(c, {
     action: "group.delete",
     target: id,
@@ -86,26 +91,3 @@ groupsRoutes.delete("/:id", manage, consoleOrigin(), requireRecentAuth(), async 
   });
   return c.json({ ok: true });
 });
-
-function notFound(): ApiError {
-  return new ApiError(404, "group_not_found", "No such group.");
-}
-
-async function findGroup(c: Context<AppEnv>, id: string) {
-  const found = (await listGroups(c.env.DB)).find((g) => g.id === id);
-  if (!found) throw notFound();
-  return found;
-}
-
-async function audit(c: Context<AppEnv>, action: string, target: string, details: object) {
-  await appendAudit(c.env, {
-    actorType: "agent",
-    actorId: c.var.agent.id,
-    action,
-    target,
-    outcome: "success",
-    ...clientInfo(c),
-    details: { ...details },
-    at: Date.now(),
-  });
-}

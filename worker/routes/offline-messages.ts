@@ -4,15 +4,13 @@
  * offline messages"), same scoping (transcript-scope.ts), and every search, view and
  * deletion — and every refused attempt — is an audit row.
  */
-import { type Context, Hono } from "hono";
-import { appendAudit } from "../../durable-objects/audit-log.ts";
+import { Hono } from "hono";
 import {
   encodePageCursor,
   type OfflineMessageResponse,
   type OfflineMessageSearchResponse,
   offlineMessageSearchQuery,
 } from "../../src/protocol/http.ts";
-import type { AuditEntry } from "../../src/store/audit.ts";
 import {
   deleteOfflineMessage,
   findOfflineMessage,
@@ -20,60 +18,27 @@ import {
 } from "../../src/store/offline-messages.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
-import { clientInfo } from "../client-info.ts";
+import { auditAction } from "../audit-action.ts";
 import { requirePermission } from "../middleware/access.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { requireAgent } from "../middleware/session-auth.ts";
-import { inScope, readQuery, searchDepartments, transcriptScope } from "../transcript-scope.ts";
+import { readQuery } from "../read-query.ts";
+import { auditSearch, findInScope, requireReader, scopedWindow } from "../transcript-scope.ts";
 
 export const offlineMessagesRoutes = new Hono<AppEnv>();
 
-offlineMessagesRoutes.use(requireAgent());
-
-const canView = () => requirePermission("transcripts.view_department", "transcripts.view_all");
+offlineMessagesRoutes.use(requireAgent({ tokens: true }));
 
 /** The same answer for a missing message and one outside the agent's departments. */
 const notFound = () => new ApiError(404, "offline_message_not_found", "No such offline message.");
 
-/** Ids are UUIDs; anything much longer cannot exist and is not worth a query. */
-const MAX_ID_CHARS = 128;
-
-type Audit = Pick<AuditEntry, "action" | "target" | "outcome" | "department" | "details">;
-
-function audit(c: Context<AppEnv>, entry: Audit): Promise<void> {
-  return appendAudit(c.env, {
-    actorType: "agent",
-    actorId: c.var.agent.id,
-    ...clientInfo(c),
-    ...entry,
-    at: Date.now(),
-  });
-}
-
-offlineMessagesRoutes.get("/", canView(), async (c) => {
+offlineMessagesRoutes.get("/", requireReader(), async (c) => {
   const query = readQuery(c, offlineMessageSearchQuery);
   const page = await searchOfflineMessages(c.env.DB, {
-    departments: searchDepartments(transcriptScope(c.var.agent), query.department),
-    from: query.from,
-    to: query.to,
+    ...scopedWindow(c.var.agent, query),
     keywords: query.q,
-    after: query.cursor,
-    limit: query.limit,
   });
-  const { cursor, q, ...filters } = query;
-  await audit(c, {
-    action: "offline_message.search",
-    target: null,
-    outcome: "success",
-    department: query.department ?? null,
-    // The keywords are already card-masked by the schema.
-    details: {
-      ...filters,
-      q: q?.join(" "),
-      page: cursor ? "next" : "first",
-      results: page.rows.length,
-    },
-  });
+  await auditSearch(c, "offline_message.search", query, page.rows.length);
   const body: OfflineMessageSearchResponse = {
     offlineMessages: page.rows,
     nextCursor: page.next ? encodePageCursor(page.next) : null,
@@ -81,44 +46,27 @@ offlineMessagesRoutes.get("/", canView(), async (c) => {
   return c.json(body);
 });
 
-offlineMessagesRoutes.get("/:id", canView(), async (c) => {
-  const id = c.req.param("id");
-  const message = id.length <= MAX_ID_CHARS ? await findOfflineMessage(c.env.DB, id) : null;
-  if (!message) throw notFound();
-  const outcome = inScope(transcriptScope(c.var.agent), message.department) ? "success" : "denied";
-  await audit(c, {
+offlineMessagesRoutes.get("/:id", requireReader(), async (c) => {
+  const message = await findInScope(c, "offline_message.view", findOfflineMessage, notFound);
+  await auditAction(c, {
     action: "offline_message.view",
-    target: id,
-    outcome,
+    target: message.id,
+    outcome: "success",
     department: message.department,
-    details: outcome === "denied" ? { reason: "out_of_scope" } : undefined,
   });
-  if (outcome === "denied") throw notFound();
   const body: OfflineMessageResponse = { offlineMessage: message };
   return c.json(body);
 });
 
 offlineMessagesRoutes.delete("/:id", requirePermission("transcripts.delete"), async (c) => {
   assertOrigin(c, c.var.config.consoleOrigins);
-  const id = c.req.param("id");
-  const message = id.length <= MAX_ID_CHARS ? await findOfflineMessage(c.env.DB, id) : null;
-  if (!message) throw notFound();
   // Deleting needs reading: a message the agent cannot view looks missing, as on GET.
-  if (!inScope(transcriptScope(c.var.agent), message.department)) {
-    await audit(c, {
-      action: "offline_message.delete",
-      target: id,
-      outcome: "denied",
-      department: message.department,
-      details: { reason: "out_of_scope" },
-    });
-    throw notFound();
-  }
+  const message = await findInScope(c, "offline_message.delete", findOfflineMessage, notFound);
   // Gone since the read (another deletion): the same answer as a missing message.
-  if (!(await deleteOfflineMessage(c.env.DB, id))) throw notFound();
-  await audit(c, {
+  if (!(await deleteOfflineMessage(c.env.DB, message.id))) throw notFound();
+  await auditAction(c, {
     action: "offline_message.delete",
-    target: id,
+    target: message.id,
     outcome: "success",
     department: message.department,
     details: { createdAt: message.createdAt },

@@ -3,79 +3,43 @@
  * departments the agent may read (see transcript-scope.ts). Every search, view and deletion
  * — and every refused attempt — is an audit row.
  */
-import { type Context, Hono } from "hono";
-import { appendAudit } from "../../durable-objects/audit-log.ts";
+import { Hono } from "hono";
 import {
   encodePageCursor,
   type TranscriptResponse,
   type TranscriptSearchResponse,
   transcriptSearchQuery,
 } from "../../src/protocol/http.ts";
-import type { AuditEntry } from "../../src/store/audit.ts";
 import { deleteEndedChat } from "../../src/store/chats.ts";
 import { listTranscript } from "../../src/store/messages.ts";
 import { findTranscript, searchTranscripts } from "../../src/store/transcripts.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
-import { clientInfo } from "../client-info.ts";
+import { auditAction } from "../audit-action.ts";
 import { requirePermission } from "../middleware/access.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { requireAgent } from "../middleware/session-auth.ts";
-import { inScope, readQuery, searchDepartments, transcriptScope } from "../transcript-scope.ts";
+import { readQuery } from "../read-query.ts";
+import { auditSearch, findInScope, requireReader, scopedWindow } from "../transcript-scope.ts";
 
 export const transcriptsRoutes = new Hono<AppEnv>();
 
-transcriptsRoutes.use(requireAgent());
-
-const canView = () => requirePermission("transcripts.view_department", "transcripts.view_all");
+transcriptsRoutes.use(requireAgent({ tokens: true }));
 
 /** The same answer for a missing chat and one outside the agent's departments. */
 const notFound = () => new ApiError(404, "transcript_not_found", "No such transcript.");
 
-/** Ids are UUIDs; anything much longer cannot exist and is not worth a query. */
-const MAX_ID_CHARS = 128;
-
-type Audit = Pick<AuditEntry, "action" | "target" | "outcome" | "department" | "details">;
-
-function audit(c: Context<AppEnv>, entry: Audit, at = Date.now()): Promise<void> {
-  return appendAudit(c.env, {
-    actorType: "agent",
-    actorId: c.var.agent.id,
-    ...clientInfo(c),
-    ...entry,
-    at,
-  });
-}
-
-transcriptsRoutes.get("/", canView(), async (c) => {
+transcriptsRoutes.get("/", requireReader(), async (c) => {
   const query = readQuery(c, transcriptSearchQuery);
-  const scope = transcriptScope(c.var.agent);
   const page = await searchTranscripts(c.env.DB, {
-    departments: searchDepartments(scope, query.department),
-    from: query.from,
-    to: query.to,
+    ...scopedWindow(c.var.agent, query),
     keywords: query.q,
     agentId: query.agent,
     rating: query.rating,
     minRating: query.minRating,
     status: query.status,
-    after: query.cursor,
-    limit: query.limit,
   });
-  const { cursor, q, ...filters } = query;
-  await audit(c, {
-    action: "transcript.search",
-    target: null,
-    outcome: "success",
-    department: query.department ?? null,
-    // The keywords are already card-masked by the schema.
-    details: {
-      ...filters,
-      q: q?.join(" "),
-      page: cursor ? "next" : "first",
-      results: page.rows.length,
-    },
-  });
+  await auditSearch(c, "transcript.search", query, page.rows.length);
   const body: TranscriptSearchResponse = {
     transcripts: page.rows,
     nextCursor: page.next ? encodePageCursor(page.next) : null,
@@ -83,24 +47,12 @@ transcriptsRoutes.get("/", canView(), async (c) => {
   return c.json(body);
 });
 
-transcriptsRoutes.get("/:id", canView(), async (c) => {
-  const id = c.req.param("id");
-  const transcript = id.length <= MAX_ID_CHARS ? await findTranscript(c.env.DB, id) : null;
-  if (!transcript) throw notFound();
-  if (!inScope(transcriptScope(c.var.agent), transcript.department)) {
-    await audit(c, {
-      action: "transcript.view",
-      target: id,
-      outcome: "denied",
-      department: transcript.department,
-      details: { reason: "out_of_scope" },
-    });
-    throw notFound();
-  }
-  const messages = await listTranscript(c.env.DB, id);
-  await audit(c, {
+transcriptsRoutes.get("/:id", requireReader(), async (c) => {
+  const transcript = await findInScope(c, "transcript.view", findTranscript, notFound);
+  const messages = await listTranscript(c.env.DB, transcript.id);
+  await auditAction(c, {
     action: "transcript.view",
-    target: id,
+    target: transcript.id,
     outcome: "success",
     department: transcript.department,
   });
@@ -110,23 +62,11 @@ transcriptsRoutes.get("/:id", canView(), async (c) => {
 
 transcriptsRoutes.delete("/:id", requirePermission("transcripts.delete"), async (c) => {
   assertOrigin(c, c.var.config.consoleOrigins);
-  const id = c.req.param("id");
-  const transcript = id.length <= MAX_ID_CHARS ? await findTranscript(c.env.DB, id) : null;
-  if (!transcript) throw notFound();
-  const department = transcript.department;
   // Deleting needs reading: a chat the agent cannot view looks missing, as on GET.
-  if (!inScope(transcriptScope(c.var.agent), department)) {
-    await audit(c, {
-      action: "transcript.delete",
-      target: id,
-      outcome: "denied",
-      department,
-      details: { reason: "out_of_scope" },
-    });
-    throw notFound();
-  }
+  const transcript = await findInScope(c, "transcript.delete", findTranscript, notFound);
+  const { id, department } = transcript;
   if (transcript.status === "queued" || transcript.status === "active") {
-    await audit(c, {
+    await auditAction(c, {
       action: "transcript.delete",
       target: id,
       outcome: "failure",
@@ -138,7 +78,7 @@ transcriptsRoutes.delete("/:id", requirePermission("transcripts.delete"), async 
   const result = await deleteEndedChat(c.env.DB, id);
   // Gone since the read (another deletion): the same answer as a missing chat.
   if (!result.deleted) throw notFound();
-  await audit(c, {
+  await auditAction(c, {
     action: "transcript.delete",
     target: id,
     outcome: "success",

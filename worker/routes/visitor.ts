@@ -1,6 +1,8 @@
 /**
  * Visitor endpoints: start a chat (pre-chat form), leave an offline message, and open the
  * chat socket. The socket's token travels in `Sec-WebSocket-Protocol`, never in the URL.
+ * Chat start passes, in order: Origin, input, identity, CAPTCHA, ban list (visitor-guards.ts).
+ * A banned visitor is answered like anyone else who finds nobody available.
  */
 import { Hono } from "hono";
 import { getChatSession } from "../../durable-objects/chat-session.ts";
@@ -21,8 +23,10 @@ import type { AppEnv } from "../app-env.ts";
 import { clientInfo } from "../client-info.ts";
 import { publicRoute } from "../middleware/access.ts";
 import { assertOrigin } from "../middleware/origin.ts";
+import { clientIpKey, MINUTE_MS, rateLimit } from "../middleware/rate-limit.ts";
 import { readJson } from "../read-json.ts";
 import { assertUpgrade, offeredProtocols } from "../upgrade.ts";
+import { assertChatCaptcha, enforceBans, verifiedVisitor } from "../visitor-guards.ts";
 
 export const visitorRoutes = new Hono<AppEnv>();
 
@@ -36,74 +40,109 @@ async function resolveDepartment(db: D1Database, requested: string | undefined):
   return department;
 }
 
-visitorRoutes.post("/chats", publicRoute(), async (c) => {
-  assertOrigin(c, c.var.config.widgetOrigins);
-  const form = await readJson(c, startChatRequestFor(c.var.config.cardMasking));
-  const department = await resolveDepartment(c.env.DB, form.department);
-  const now = Date.now();
-  const chatId = crypto.randomUUID();
-  const visitorId = crypto.randomUUID();
-  await createChat(c.env.DB, {
-    id: chatId,
-    visitorId,
-    visitorName: form.name ?? null,
-    visitorEmail: form.email ?? null,
-    departmentId: department,
-    pageUrl: form.pageUrl ?? null,
-    variables: form.variables ?? null,
-    now,
-  });
-  // The ChatSession must know its chat before the Dispatcher can offer it to anyone.
-  const session = getChatSession(c.env, chatId);
-  await session.init({
-    chatId,
-    visitorId,
-    visitorName: form.name ?? null,
-    department,
-    queuePosition: null,
-  });
-  const placed = await getDispatcher(c.env).enqueue({
-    chatId,
-    department,
-    visitor: {
-      name: form.name ?? null,
-      email: form.email ?? null,
-      department,
+visitorRoutes.post(
+  "/chats",
+  publicRoute(),
+  // First, so a flood is turned away before any D1 or CAPTCHA work.
+  rateLimit(
+    "chat-start",
+    clientIpKey,
+    (config) => config.rateLimits.chatStartPerIpPerMinute,
+    MINUTE_MS,
+  ),
+  async (c) => {
+    assertOrigin(c, c.var.config.widgetOrigins);
+    const form = await readJson(c, startChatRequestFor(c.var.config.cardMasking));
+    const verified = await verifiedVisitor(c, form.identity);
+    const department = await resolveDepartment(c.env.DB, form.department);
+    await assertChatCaptcha(c, form.captcha);
+    const knownIds = [verified?.visitorId, form.visitorId].filter((id) => id !== undefined);
+    if (await enforceBans(c, "chat_start", knownIds)) {
+      return c.json({ offline: true, reason: "no_agents" } satisfies StartChatResponse, 200);
+    }
+    // A verified visitor is who the site says: typed name and email are not vouched for.
+    const name = verified ? verified.identity.name : (form.name ?? null);
+    const email = verified ? verified.identity.email : (form.email ?? null);
+    const now = Date.now();
+    const chatId = crypto.randomUUID();
+    const visitorId = verified?.visitorId ?? crypto.randomUUID();
+    await createChat(c.env.DB, {
+      id: chatId,
+      visitorId,
+      visitorName: name,
+      visitorEmail: email,
+      departmentId: department,
       pageUrl: form.pageUrl ?? null,
-    },
-    createdAt: now,
-  });
-  if ("offline" in placed) {
-    await Promise.all([markChatMissed(c.env.DB, chatId, now), session.discard()]);
-    return c.json({ offline: true, reason: "no_agents" } satisfies StartChatResponse, 200);
-  }
-  await session.notifyQueuePosition(placed.position);
-  const token = await signVisitorToken(
-    { sub: visitorId, chat: chatId },
-    c.var.config.sessionKey,
-    c.var.config.visitorTokenSeconds,
-  );
-  const body: StartChatResponse = { chatId, token, visitorId, queuePosition: placed.position };
-  return c.json(body, 201);
-});
+      variables: form.variables ?? null,
+      identitySub: verified?.identity.sub ?? null,
+      now,
+    });
+    // The ChatSession must know its chat before the Dispatcher can offer it to anyone.
+    const session = getChatSession(c.env, chatId);
+    await session.init({
+      chatId,
+      visitorId,
+      visitorName: name,
+      department,
+      queuePosition: null,
+    });
+    const placed = await getDispatcher(c.env).enqueue({
+      chatId,
+      department,
+      visitor: {
+        name,
+        email,
+        department,
+        pageUrl: form.pageUrl ?? null,
+        verified: verified !== null,
+      },
+      createdAt: now,
+    });
+    if ("offline" in placed) {
+      await Promise.all([markChatMissed(c.env.DB, chatId, now), session.discard()]);
+      return c.json({ offline: true, reason: "no_agents" } satisfies StartChatResponse, 200);
+    }
+    await session.notifyQueuePosition(placed.position);
+    const token = await signVisitorToken(
+      { sub: visitorId, chat: chatId },
+      c.var.config.sessionKey,
+      c.var.config.visitorTokenSeconds,
+    );
+    const body: StartChatResponse = { chatId, token, visitorId, queuePosition: placed.position };
+    return c.json(body, 201);
+  },
+);
 
-visitorRoutes.post("/offline-messages", publicRoute(), async (c) => {
-  assertOrigin(c, c.var.config.widgetOrigins);
-  const form = await readJson(c, offlineMessageRequestFor(c.var.config.cardMasking));
-  const department = await resolveDepartment(c.env.DB, form.department);
-  const id = crypto.randomUUID();
-  await createOfflineMessage(c.env.DB, {
-    id,
-    name: form.name ?? null,
-    email: form.email,
-    departmentId: department,
-    message: form.message,
-    pageUrl: form.pageUrl ?? null,
-    ip: clientInfo(c).ip,
-    now: Date.now(),
-  });
-  return c.json({ id }, 201);
-});
+visitorRoutes.post(
+  "/offline-messages",
+  publicRoute(),
+  // Offline messages are stored: the same per-IP budget as starting a chat.
+  rateLimit(
+    "offline-message",
+    clientIpKey,
+    (config) => config.rateLimits.chatStartPerIpPerMinute,
+    MINUTE_MS,
+  ),
+  async (c) => {
+    assertOrigin(c, c.var.config.widgetOrigins);
+    const form = await readJson(c, offlineMessageRequestFor(c.var.config.cardMasking));
+    const department = await resolveDepartment(c.env.DB, form.department);
+    const id = crypto.randomUUID();
+    // A banned visitor is shown this form instead of a chat: take the message, keep nothing.
+    if (await enforceBans(c, "offline_message", [])) return c.json({ id }, 201);
+    await createOfflineMessage(c.env.DB, {
+      id,
+      name: form.name ?? null,
+      email: form.email,
+      departmentId: department,
+      message: form.message,
+      pageUrl: form.pageUrl ?? null,
+      ip: clientInfo(c).ip,
+      now: Date.now(),
+    });
+    return c.json({ id }, 201);
+  },
+);
 
 visitorRoutes.get("/chats/:id/ws", publicRoute(), async (c) => {
   assertUpgrade(c);
@@ -127,6 +166,9 @@ visitorRoutes.get("/chats/:id/ws", publicRoute(), async (c) => {
       "invalid_token",
       "The chat token is invalid, expired or for another chat.",
     );
+  }
+  if (await enforceBans(c, "socket", [claims.sub], chatId)) {
+    throw new ApiError(403, "unavailable", "This chat is not available.");
   }
   const identity: ParticipantIdentity = {
     role: "visitor",

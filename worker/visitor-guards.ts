@@ -7,7 +7,6 @@
 import type { Context } from "hono";
 import { appendAudit } from "../durable-objects/audit-log.ts";
 import type { ChatCaptchaChallenge } from "../src/protocol/http.ts";
-import { createCaptchaChallenge, verifyAltcha, verifyTurnstile } from "../src/security/captcha.ts";
 import {
   type IdentityFailure,
   identityVisitorId,
@@ -17,56 +16,11 @@ import {
 import { type BanMatch, matchingBan } from "../src/store/bans.ts";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
+import { captchaChallenge, verifyCaptcha } from "./captcha-gate.ts";
 import { clientInfo } from "./client-info.ts";
 
 /** The Turnstile action the widget renders with for chat start. */
-const CHAT_START_ACTION = "chat_start";
-
-/** What the widget needs to solve the chat-start CAPTCHA. */
-async function chatCaptchaChallenge(c: Context<AppEnv>): Promise<ChatCaptchaChallenge> {
-  const captcha = c.var.config.captcha;
-  if (captcha.provider === "turnstile") {
-    return { provider: "turnstile", siteKey: captcha.siteKey, action: CHAT_START_ACTION };
-  }
-  const challenge = await createCaptchaChallenge(captcha.key, { maxCounter: captcha.maxCounter });
-  return { provider: "altcha", challenge };
-}
-
-/** True when `solution` solves a CAPTCHA; each solution counts once (login's store). */
-async function verifyChatCaptcha(c: Context<AppEnv>, solution: string): Promise<boolean> {
-  const captcha = c.var.config.captcha;
-  const result =
-    captcha.provider === "turnstile"
-      ? await verifyTurnstile(solution, {
-          secret: captcha.secret,
-          remoteIp: clientInfo(c).ip ?? "",
-          // The widget runs on the Worker's own host (demo page) or a listed widget origin.
-          expectedHostname: [
-            new URL(c.req.url).hostname,
-            ...c.var.config.widgetOrigins.map((origin) => new URL(origin).hostname),
-          ],
-          expectedAction: CHAT_START_ACTION,
-        })
-      : await verifyAltcha(solution, captcha.key, {
-          markUsed: async (signature, expiresAt) => {
-            const { meta } = await c.env.DB.prepare(
-              "INSERT OR IGNORE INTO captcha_used (signature, expires_at) VALUES (?1, ?2)",
-            )
-              .bind(signature, expiresAt)
-              .run();
-            return meta.changes === 1;
-          },
-        });
-  if (!result.ok && (result.reason === "unavailable" || result.reason === "misconfigured")) {
-    console.error(`[parley] CAPTCHA provider ${captcha.provider}: ${result.reason}`);
-    throw new ApiError(
-      503,
-      "captcha_unavailable",
-      "The CAPTCHA service is unavailable; try again.",
-    );
-  }
-  return result.ok;
-}
+const CHAT_START_ACTION = "chat_start" as const;
 
 /**
  * With CHAT_START_CAPTCHA=always, throws 403 `captcha_required` (no solution) or
@@ -78,8 +32,9 @@ export async function assertChatCaptcha(
   solution: string | undefined,
 ): Promise<void> {
   if (!c.var.config.chatStartCaptcha) return;
-  if (solution && (await verifyChatCaptcha(c, solution))) return;
-  const captcha = await chatCaptchaChallenge(c);
+  const purpose = { action: CHAT_START_ACTION, origins: c.var.config.widgetOrigins };
+  if (solution && (await verifyCaptcha(c, solution, purpose))) return;
+  const captcha: ChatCaptchaChallenge = await captchaChallenge(c, CHAT_START_ACTION);
   if (!solution) {
     throw new ApiError(403, "captcha_required", "Solve the CAPTCHA to start a chat.", {
       captcha,

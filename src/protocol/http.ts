@@ -351,6 +351,10 @@ export interface TranscriptMessage {
 /** `GET /api/transcripts/:id` response body. */
 export interface TranscriptResponse {
   transcript: TranscriptSummary & {
+    /** The visitor id: what a `visitor` ban (`POST /api/bans`) takes. */
+    visitorId: string;
+    /** The visitor proved who they are with a site-signed identity. */
+    verified: boolean;
     visitorEmail: string | null;
     pageUrl: string | null;
     variables: Record<string, string> | null;

@@ -81,15 +81,25 @@ type TranscriptDetail = TranscriptResponse["transcript"];
 export async function findTranscript(db: D1Database, id: string): Promise<TranscriptDetail | null> {
   const row = await db
     .prepare(
-      `SELECT ${SUMMARY_COLUMNS}, c.visitor_email AS visitorEmail, c.page_url AS pageUrl,
-              c.variables, c.accepted_at AS acceptedAt
+      `SELECT ${SUMMARY_COLUMNS}, c.visitor_id AS visitorId,
+              c.identity_sub IS NOT NULL AS verified, c.visitor_email AS visitorEmail,
+              c.page_url AS pageUrl, c.variables, c.accepted_at AS acceptedAt
        FROM chats c LEFT JOIN agents a ON a.id = c.agent_id
        WHERE c.id = ?1`,
     )
     .bind(id)
-    .first<Omit<TranscriptDetail, "variables"> & { variables: string | null }>();
+    .first<
+      Omit<TranscriptDetail, "variables" | "verified"> & {
+        variables: string | null;
+        verified: number;
+      }
+    >();
   if (!row) return null;
-  return { ...row, variables: row.variables ? parseVariables(row.variables) : null };
+  return {
+    ...row,
+    verified: row.verified === 1,
+    variables: row.variables ? parseVariables(row.variables) : null,
+  };
 }
 
 function parseVariables(json: string): Record<string, string> | null {

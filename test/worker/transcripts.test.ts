@@ -410,7 +410,13 @@ describe("GET /api/transcripts/:id", () => {
       visitorEmail: "vera@example.com",
       variables: { plan: "pro" },
       messageCount: 2,
+      verified: false,
     });
+    // The visitor id, so an administrator can ban this visitor (POST /api/bans).
+    const row = await env.DB.prepare("SELECT visitor_id FROM chats WHERE id = ?1")
+      .bind(id)
+      .first<{ visitor_id: string }>();
+    expect(body.transcript.visitorId).toBe(row?.visitor_id);
     expect(body.messages.map((m) => [m.seq, m.kind, m.text])).toEqual([
       [1, "joined", null],
       [2, "message", "one"],

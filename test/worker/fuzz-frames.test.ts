@@ -20,10 +20,17 @@
  */
 import { env, SELF } from "cloudflare:test";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatClientFrame } from "../../src/protocol/chat-frames.ts";
 import { dispatcherClientFrame } from "../../src/protocol/dispatcher-frames.ts";
-import { ORIGIN, PASSWORD, postJson, seedAgent, uniqueDepartment } from "./helpers.ts";
+import {
+  ORIGIN,
+  PASSWORD,
+  postJson,
+  recordConsole,
+  seedAgent,
+  uniqueDepartment,
+} from "./helpers.ts";
 
 const FRAMES = 10_000;
 /** Chats that must stay open, and chats that the fuzzer may end. */
@@ -553,15 +560,11 @@ function ends(data: string | Uint8Array): boolean {
 // ── The run ───────────────────────────────────────────────────────────────────
 
 describe("WebSocket frame fuzzing", () => {
-  const errors: string[] = [];
+  let recorded: ReturnType<typeof recordConsole>;
   beforeAll(() => {
-    const original = console.error;
-    vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => {
-      errors.push(args.map((a) => (a instanceof Error ? `${a.stack}` : String(a))).join(" "));
-      original(...args);
-    });
+    recorded = recordConsole(["error"]);
   });
-  afterAll(() => vi.restoreAllMocks());
+  afterAll(() => recorded.restore());
 
   it(`answers ${FRAMES} random and malformed frames with known frames, and loses nothing`, async () => {
     const started = Date.now();
@@ -742,7 +745,7 @@ describe("WebSocket frame fuzzing", () => {
       expect(unexpected.slice(0, 5), socket.name).toEqual([]);
     }
     // Nothing failed inside the objects.
-    expect(errors, `seed ${SEED}`).toEqual([]);
+    expect(recorded.lines, `seed ${SEED}`).toEqual([]);
 
     for (const chat of chats) {
       // Every event acked before the fuzzing is still there: in order in a replay, and in D1.

@@ -17,7 +17,7 @@
  */
 import { env, SELF } from "cloudflare:test";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../worker/app.ts";
 import {
   agentChatSocket,
@@ -27,6 +27,7 @@ import {
   ORIGIN,
   PASSWORD,
   postJson,
+  recordConsole,
   seedAgent,
   type TestSocket,
   uniqueDepartment,
@@ -681,15 +682,11 @@ async function keeperChat(): Promise<Keeper> {
 // ── The run ───────────────────────────────────────────────────────────────────
 
 describe("HTTP fuzzing", () => {
-  const errors: string[] = [];
+  let recorded: ReturnType<typeof recordConsole>;
   beforeAll(() => {
-    const original = console.error;
-    vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => {
-      errors.push(args.map((a) => (a instanceof Error ? `${a.stack}` : String(a))).join(" "));
-      original(...args);
-    });
+    recorded = recordConsole(["error"]);
   });
-  afterAll(() => vi.restoreAllMocks());
+  afterAll(() => recorded.restore());
 
   it(`answers ${REQUESTS} random and malformed requests without a 5xx, and loses nothing`, async () => {
     const started = Date.now();
@@ -754,6 +751,7 @@ describe("HTTP fuzzing", () => {
 
     // Nothing was logged as an error (the error handler logs every unhandled exception), and
     // no prototype was polluted.
+    const errors = recorded.lines;
     expect(errors.slice(0, 10), `seed ${SEED}: ${errors.length} errors logged`).toEqual([]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();

@@ -1,5 +1,6 @@
 /** Helpers for worker tests: seed agents, log in, start chats and drive real sockets. */
 import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { vi } from "vitest";
 import { getArgon2 } from "../../src/security/argon2-workerd.ts";
 import { hashPassword } from "../../src/security/password-hash.ts";
 
@@ -288,4 +289,31 @@ function blobsAsText(_key: string, value: unknown): unknown {
     text += String.fromCharCode(...bytes.subarray(i, i + 8192));
   }
   return text;
+}
+
+type ConsoleMethod = "log" | "info" | "warn" | "error" | "debug";
+
+/**
+ * Records what the Worker and its Durable Objects (same isolate in these tests) print
+ * through `methods`, still printing it. Call `restore()` when done.
+ */
+export function recordConsole(
+  methods: readonly ConsoleMethod[] = ["log", "info", "warn", "error", "debug"],
+): { lines: string[]; restore(): void } {
+  const lines: string[] = [];
+  const spies = methods.map((method) => {
+    const original = console[method].bind(console);
+    return vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      lines.push(
+        args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(" "),
+      );
+      original(...args);
+    });
+  });
+  return {
+    lines,
+    restore: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
+  };
 }

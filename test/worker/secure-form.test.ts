@@ -17,6 +17,7 @@ import {
   dumpD1,
   dumpObjectStorage,
   greeted,
+  recordConsole,
   type TestSocket,
   visitorSocket,
 } from "./helpers.ts";
@@ -234,27 +235,11 @@ describe("the secure form", () => {
 });
 
 describe("proof of absence", () => {
-  let output: string[] = [];
-  const spies: { mockRestore(): void }[] = [];
+  let recorded: ReturnType<typeof recordConsole>;
   beforeEach(() => {
-    output = [];
-    for (const method of ["log", "info", "warn", "error", "debug"] as const) {
-      const original = console[method].bind(console);
-      spies.push(
-        vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-          output.push(
-            args
-              .map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : JSON.stringify(a)))
-              .join(" "),
-          );
-          original(...args);
-        }),
-      );
-    }
+    recorded = recordConsole();
   });
-  afterEach(() => {
-    for (const spy of spies.splice(0)) spy.mockRestore();
-  });
+  afterEach(() => recorded.restore());
 
   it("finds the clear digits nowhere: D1, object storage, attachments, console, audit, replays", async () => {
     const { chat, visitor, agent, requestId } = await submitted();
@@ -277,6 +262,9 @@ describe("proof of absence", () => {
     await agent.waitClosed();
     await new Promise((resolve) => setTimeout(resolve, 300)); // flushes and audit writes
 
+    // The recorder sees what the objects print (same isolate): the console scan is real.
+    console.info("absence-scan-marker");
+    expect(recorded.lines.join("\n")).toContain("absence-scan-marker");
     const places = {
       d1: await dumpD1(),
       chatStorage: await dumpObjectStorage(chatStub(chat.chatId)),
@@ -287,7 +275,7 @@ describe("proof of absence", () => {
         env.DISPATCHER.get(env.DISPATCHER.idFromName("global")),
         (_, state) => JSON.stringify(state.getWebSockets().map((ws) => ws.deserializeAttachment())),
       ),
-      console: output.join("\n"),
+      console: recorded.lines.join("\n"),
       replay: JSON.stringify((await greeted(await visitorSocket(chat.chatId, chat.token))).frames),
       visitorFrames: JSON.stringify(visitor.frames),
     };

@@ -81,6 +81,12 @@ export class ChatMeta {
     this.#row = this.#read();
   }
 
+  /** The department the chat now belongs to (overflow and transfers move it). */
+  setDepartment(department: string): void {
+    this.#sql.exec("UPDATE meta SET department = ? WHERE id = 1", department);
+    this.#row = this.#read();
+  }
+
   /** Marks the chat ended; the first end time wins. */
   markEnded(at: number): void {
     this.#sql.exec("UPDATE meta SET ended_at = coalesce(ended_at, ?) WHERE id = 1", at);
@@ -106,6 +112,11 @@ export class ChatMeta {
       Date.now(),
     );
     return true;
+  }
+
+  /** Forgets a participant who left: coming back (joining again) announces them again. */
+  removeParticipant(id: string): void {
+    this.#sql.exec("DELETE FROM participants WHERE id = ?", id);
   }
 
   #read(): MetaRow | null {

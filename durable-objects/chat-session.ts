@@ -12,8 +12,11 @@ import { type Config, parseConfig } from "../src/config.ts";
 import {
   type ChatClientFrame,
   type ChatEvent,
+  type ChatEventKind,
   chatClientFrameFor,
+  INTERNAL_EVENT_KINDS,
 } from "../src/protocol/chat-frames.ts";
+import type { AgentRef } from "../src/protocol/dispatcher-frames.ts";
 import { SUBPROTOCOL } from "../src/protocol/limits.ts";
 import { parseFrame, safeJson } from "../src/protocol/parse-frame.ts";
 import { CHAT_ACTIONS, CHAT_SOCKET_MODES } from "../src/security/action-permissions.ts";
@@ -25,6 +28,7 @@ import { type AgentAccess, accessOf } from "../src/store/grants.ts";
 import { insertEvents } from "../src/store/messages.ts";
 import type { Env } from "../worker/env.ts";
 import { appendAudit } from "./audit-log.ts";
+import { ChatDesk } from "./chat-desk.ts";
 import { send, sendError, sender } from "./chat-frames-out.ts";
 import { ChatMeta, type ChatMetaInit } from "./chat-meta.ts";
 import { getDispatcher } from "./dispatcher.ts";
@@ -66,6 +70,7 @@ export class ChatSession extends DurableObject<Env> {
    * participant rather than by socket, so reconnecting does not refill it.
    */
   readonly #frameBudget: TokenBuckets;
+  readonly #desk: ChatDesk;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -84,6 +89,13 @@ export class ChatSession extends DurableObject<Env> {
       due: this.#due,
       ttlMs: this.#config.secureFormTtlMs,
       append: (event) => this.#append(event),
+      audit: (conn, action, outcome, details) => this.#audit(conn, action, outcome, details),
+    });
+    this.#desk = new ChatDesk({
+      env,
+      meta: this.#meta,
+      append: (event) => this.#append(event),
+      closeAgent: (agentId, reason) => this.#closeAgent(agentId, reason),
       audit: (conn, action, outcome, details) => this.#audit(conn, action, outcome, details),
     });
     const limits = {
@@ -114,6 +126,27 @@ export class ChatSession extends DurableObject<Env> {
     for (const [ws, conn] of this.#connections) {
       if (conn.role === "visitor" && conn.greeted) send(ws, { type: "queue", position });
     }
+  }
+
+  /** Called by the Dispatcher when an agent took the chat from the queue of `department`. */
+  async assigned(department: string): Promise<void> {
+    this.#meta.setDepartment(department);
+    this.#meta.setQueuePosition(null);
+  }
+
+  /** Called by the Dispatcher when a transfer was accepted. */
+  async ownerChanged(change: {
+    previous: string;
+    owner: AgentRef;
+    department: string;
+    reason: "agent" | "department";
+  }): Promise<void> {
+    if (!this.#meta.ended) this.#desk.ownerChanged(change);
+  }
+
+  /** Called by the Dispatcher when the owner went offline and the chat waits again. */
+  async requeued(agentId: string): Promise<void> {
+    if (!this.#meta.ended) this.#desk.requeued(agentId);
   }
 
   /** A WebSocket upgrade forwarded by the Worker after it authenticated the caller. */
@@ -251,7 +284,21 @@ export class ChatSession extends DurableObject<Env> {
         this.ctx.waitUntil(this.#forms.view(ws, conn, frame.requestId));
         break;
       case "message":
-        this.#onChatMessage(ws, conn, frame.clientId, frame.text);
+      case "whisper":
+        this.#onChatMessage(ws, conn, frame.type, frame.clientId, frame.text);
+        break;
+      case "transfer": {
+        const to = frame.agentId
+          ? { agentId: frame.agentId }
+          : { department: frame.department ?? "" };
+        this.ctx.waitUntil(this.#desk.transfer(ws, conn, to));
+        break;
+      }
+      case "invite":
+        this.ctx.waitUntil(this.#desk.invite(ws, conn, frame.agentId));
+        break;
+      case "leave":
+        this.ctx.waitUntil(this.#desk.leave(ws, conn));
         break;
       case "typing":
         this.#onTyping(ws, conn, frame.on);
@@ -271,7 +318,9 @@ export class ChatSession extends DurableObject<Env> {
     conn.greeted = true;
     // Replay and the switch to live delivery happen in one synchronous turn, so no event
     // can fall between them (none is sent twice: live delivery only reaches greeted sockets).
-    for (const event of this.#log.after(lastSeq)) send(ws, { type: "event", ...event });
+    for (const event of this.#log.after(lastSeq)) {
+      if (this.#receives(conn, event.kind)) send(ws, { type: "event", ...event });
+    }
     send(ws, { type: "ready", lastSeq: this.#log.lastSeq, status: this.#meta.status });
     if (this.#meta.ended) {
       ws.close(1000, "chat ended");
@@ -284,14 +333,20 @@ export class ChatSession extends DurableObject<Env> {
     }
   }
 
-  #onChatMessage(ws: WebSocket, conn: Connection, clientId: string, text: string): void {
+  #onChatMessage(
+    ws: WebSocket,
+    conn: Connection,
+    kind: "message" | "whisper",
+    clientId: string,
+    text: string,
+  ): void {
     // A resend of a message already stored (the ack was lost): ack again, store nothing.
     const existing = this.#log.findByClientId(conn.id, clientId);
     if (existing !== null) {
       send(ws, { type: "ack", clientId, seq: existing });
       return;
     }
-    const event = this.#log.append({ kind: "message", from: sender(conn), text, clientId });
+    const event = this.#log.append({ kind, from: sender(conn), text, clientId });
     send(ws, { type: "ack", clientId, seq: event.seq });
     this.#broadcast(event);
   }
@@ -390,9 +445,22 @@ export class ChatSession extends DurableObject<Env> {
 
   #broadcast(event: ChatEvent): void {
     for (const [ws, conn] of this.#connections) {
-      if (conn.greeted) send(ws, { type: "event", ...event });
+      if (conn.greeted && this.#receives(conn, event.kind)) send(ws, { type: "event", ...event });
     }
     this.#scheduleFlush();
+  }
+
+  /** Internal events (whispers) never reach the visitor, live or on replay. */
+  #receives(conn: Connection, kind: ChatEventKind): boolean {
+    return conn.role !== "visitor" || !INTERNAL_EVENT_KINDS.has(kind);
+  }
+
+  #closeAgent(agentId: string, reason: string): void {
+    for (const [ws, conn] of this.#connections) {
+      if (conn.role !== "agent" || conn.id !== agentId || conn.mode !== "participate") continue;
+      this.#connections.delete(ws);
+      ws.close(1000, reason);
+    }
   }
 
   #scheduleFlush(): void {

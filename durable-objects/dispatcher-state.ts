@@ -3,6 +3,7 @@
  * with its offers, and assignments. Pure storage access; policy lives in dispatcher.ts.
  */
 import type { AgentStatus, VisitorSummary } from "../src/protocol/dispatcher-frames.ts";
+import { addMissingColumns } from "./sql-columns.ts";
 
 export interface AgentState {
   id: string;
@@ -24,6 +25,16 @@ export interface QueueEntry {
   refusedBy: string[];
   expiredFor: string[];
   notifiedPosition: number | null;
+  /** When the chat entered its current department's queue (overflow counts from here). */
+  enteredAt: number;
+  /** Departments the chat overflowed from: it never overflows into one of them again. */
+  overflowedFrom: string[];
+  /**
+   * A transfer in progress: the owner handing the chat over (who stays its owner until
+   * someone accepts), and the agent it is offered to when it went to one agent.
+   */
+  transferFrom: string | null;
+  transferTo: string | null;
 }
 
 interface AgentRow extends Record<string, SqlStorageValue> {
@@ -45,6 +56,10 @@ interface QueueRow extends Record<string, SqlStorageValue> {
   refused_by: string;
   expired_for: string;
   notified_position: number | null;
+  entered_at: number | null;
+  overflowed_from: string;
+  transfer_from: string | null;
+  transfer_to: string | null;
 }
 
 export class DispatcherState {
@@ -60,6 +75,12 @@ export class DispatcherState {
       created_at INTEGER NOT NULL, offered_to TEXT, offer_expires_at INTEGER,
       refused_by TEXT NOT NULL DEFAULT '[]', expired_for TEXT NOT NULL DEFAULT '[]',
       notified_position INTEGER)`);
+    addMissingColumns(sql, "queue", {
+      entered_at: "INTEGER",
+      overflowed_from: "TEXT NOT NULL DEFAULT '[]'",
+      transfer_from: "TEXT",
+      transfer_to: "TEXT",
+    });
     sql.exec(`CREATE TABLE IF NOT EXISTS assignments (
       chat_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, assigned_at INTEGER NOT NULL)`);
   }
@@ -99,19 +120,62 @@ export class DispatcherState {
     return this.#sql.exec<AgentRow>("SELECT * FROM agents").toArray().map(toAgent);
   }
 
+  /** Updates an agent's capacity; answers whether it changed. */
+  setCapacity(agentId: string, capacity: number): boolean {
+    const cursor = this.#sql.exec(
+      "UPDATE agents SET capacity = ? WHERE id = ? AND capacity != ?",
+      capacity,
+      agentId,
+      capacity,
+    );
+    return cursor.rowsWritten > 0;
+  }
+
   setStatus(id: string, status: AgentStatus): void {
     this.#sql.exec("UPDATE agents SET status = ? WHERE id = ?", status, id);
   }
 
   // ── Queue ──
 
-  enqueue(entry: Pick<QueueEntry, "chatId" | "department" | "visitor" | "createdAt">): void {
+  enqueue(
+    entry: Pick<QueueEntry, "chatId" | "department" | "visitor" | "createdAt"> &
+      Partial<Pick<QueueEntry, "enteredAt" | "transferFrom" | "transferTo" | "refusedBy">>,
+  ): void {
     this.#sql.exec(
-      "INSERT OR IGNORE INTO queue (chat_id, department, visitor, created_at) VALUES (?, ?, ?, ?)",
+      `INSERT OR IGNORE INTO queue (chat_id, department, visitor, created_at, entered_at,
+         transfer_from, transfer_to, refused_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       entry.chatId,
       entry.department,
       JSON.stringify(entry.visitor),
       entry.createdAt,
+      entry.enteredAt ?? entry.createdAt,
+      entry.transferFrom ?? null,
+      entry.transferTo ?? null,
+      JSON.stringify(entry.refusedBy ?? []),
+    );
+  }
+
+  /**
+   * Moves a waiting chat to another department's queue (overflow). The visitor summary names
+   * the new department too: offers and queue lists show agents where the chat waits now.
+   */
+  moveToDepartment(entry: QueueEntry, department: string, at: number): void {
+    this.#sql.exec(
+      `UPDATE queue SET department = ?, visitor = ?, entered_at = ?, overflowed_from = ?,
+         offered_to = NULL, offer_expires_at = NULL WHERE chat_id = ?`,
+      department,
+      JSON.stringify({ ...entry.visitor, department }),
+      at,
+      JSON.stringify([...new Set([...entry.overflowedFrom, entry.department])]),
+      entry.chatId,
+    );
+  }
+
+  /** Ends the transfer of a chat whose owner is gone: it waits like any other chat. */
+  clearTransfer(chatId: string): void {
+    this.#sql.exec(
+      "UPDATE queue SET transfer_from = NULL, transfer_to = NULL WHERE chat_id = ?",
+      chatId,
     );
   }
 
@@ -130,11 +194,15 @@ export class DispatcherState {
       .map(toQueueEntry);
   }
 
-  /** 1-based positions of the waiting chats within their department's queue. */
+  /**
+   * 1-based positions of the waiting chats within their department's queue. Chats being
+   * transferred are not waiting (their visitor is chatting), so they hold no position.
+   */
   positions(): Map<string, number> {
     const counts = new Map<string, number>();
     const positions = new Map<string, number>();
     for (const entry of this.queue()) {
+      if (entry.transferFrom) continue;
       const position = (counts.get(entry.department) ?? 0) + 1;
       counts.set(entry.department, position);
       positions.set(entry.chatId, position);
@@ -206,6 +274,14 @@ export class DispatcherState {
     this.#sql.exec("UPDATE agents SET last_assigned_at = ? WHERE id = ?", at, agentId);
   }
 
+  /** Every assignment of an agent. */
+  assignedTo(agentId: string): string[] {
+    return this.#sql
+      .exec<{ chat_id: string }>("SELECT chat_id FROM assignments WHERE agent_id = ?", agentId)
+      .toArray()
+      .map((row) => row.chat_id);
+  }
+
   activeChats(agentId: string): number {
     return this.#sql
       .exec<{ n: number }>("SELECT count(*) AS n FROM assignments WHERE agent_id = ?", agentId)
@@ -241,5 +317,9 @@ function toQueueEntry(row: QueueRow): QueueEntry {
     refusedBy: JSON.parse(row.refused_by) as string[],
     expiredFor: JSON.parse(row.expired_for) as string[],
     notifiedPosition: row.notified_position,
+    enteredAt: row.entered_at ?? row.created_at,
+    overflowedFrom: JSON.parse(row.overflowed_from) as string[],
+    transferFrom: row.transfer_from,
+    transferTo: row.transfer_to,
   };
 }

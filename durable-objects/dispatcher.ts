@@ -7,18 +7,19 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { parseConfig } from "../src/config.ts";
+import { type Config, parseConfig } from "../src/config.ts";
 import {
+  type AgentRef,
   type DispatcherServerFrame,
   dispatcherClientFrame,
-  type OfferWithdrawnReason,
-  type QueuedChat,
+  type TransferTarget,
   type VisitorSummary,
 } from "../src/protocol/dispatcher-frames.ts";
 import { SUBPROTOCOL } from "../src/protocol/limits.ts";
 import { parseFrame, safeJson } from "../src/protocol/parse-frame.ts";
 import { DISPATCHER_ACTIONS } from "../src/security/action-permissions.ts";
-import { assignChat } from "../src/store/chats.ts";
+import { agentCapacities } from "../src/store/agents.ts";
+import { assignChat, transferChat } from "../src/store/chats.ts";
 import type { Env } from "../worker/env.ts";
 import { getChatSession } from "./chat-session.ts";
 import {
@@ -27,10 +28,12 @@ import {
   type ConsoleAttachment,
   sendConsole,
 } from "./console-access.ts";
-import { DispatcherState, type QueueEntry } from "./dispatcher-state.ts";
+import { type HandoffError, Handoffs } from "./dispatcher-handoffs.ts";
+import { DispatcherPresence } from "./dispatcher-presence.ts";
+import { Router } from "./dispatcher-router.ts";
+import { DispatcherState } from "./dispatcher-state.ts";
 import { DueItems } from "./due-items.ts";
 import { PARTICIPANT_HEADER } from "./participant.ts";
-import { type Candidate, pickAgent } from "./routing.ts";
 import { SESSION_CHECK_MS, SessionActivity, sessionLimits } from "./session-activity.ts";
 
 /** The agent behind a console socket, as authenticated by the Worker. */
@@ -59,11 +62,43 @@ export class Dispatcher extends DurableObject<Env> {
   readonly #activity: SessionActivity;
   readonly #due: DueItems;
   readonly #access: ConsoleAccess;
+  readonly #router: Router;
+  readonly #handoffs: Handoffs;
+  readonly #config: Config;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#config = parseConfig(env as unknown as Record<string, unknown>);
     this.#state = new DispatcherState(ctx.storage.sql);
     this.#due = new DueItems(ctx.storage);
+    this.#router = new Router({
+      env,
+      config: this.#config,
+      state: this.#state,
+      due: this.#due,
+      sockets: () => ctx.getWebSockets(),
+      socketsOf: (agentId) => this.#socketsOf(agentId),
+      send: (agentId, frame) => this.#sendToAgent(agentId, frame),
+      waitUntil: (promise) => ctx.waitUntil(promise),
+      transferEnded: (entry, outcome) => this.#handoffs.transferEnded(entry, outcome),
+      auditSystem: (entry) => this.#handoffs.auditSystem(entry),
+    });
+    this.#handoffs = new Handoffs({
+      env,
+      state: this.#state,
+      presence: new DispatcherPresence(ctx.storage.sql),
+      due: this.#due,
+      graceMs: this.#config.agentReconnectGraceMs,
+      offerTimeoutMs: (department) => this.#router.offerTimeoutMs(department),
+      available: (agentId) =>
+        this.#router.candidates().some((c) => c.id === agentId && c.online && c.load < c.capacity),
+      connected: (agentId) => this.#socketsOf(agentId).length > 0,
+      send: (agentId, frame) => this.#sendToAgent(agentId, frame),
+      sendStatus: (agentId) => this.#sendStatus(agentId),
+      withdraw: (entry, reason) => this.#router.withdraw(entry, reason),
+      route: () => this.#router.route(),
+      audit: (attachment, entry) => this.#access.audit(attachment, entry),
+    });
     this.#access = new ConsoleAccess({
       env,
       socketsOf: (agentId) => this.#socketsOf(agentId),
@@ -71,7 +106,7 @@ export class Dispatcher extends DurableObject<Env> {
         let any = false;
         for (const entry of this.#state.queue()) {
           if (entry.offeredTo !== agentId) continue;
-          this.#withdraw(entry, "expired");
+          this.#router.withdraw(entry, "expired");
           any = true;
         }
         return any;
@@ -96,12 +131,12 @@ export class Dispatcher extends DurableObject<Env> {
     visitor: VisitorSummary;
     createdAt: number;
   }): Promise<EnqueueResult> {
-    const online = this.#candidates().some(
-      (agent) => agent.online && agent.departments.includes(chat.department),
-    );
+    const online = this.#router
+      .candidates()
+      .some((agent) => agent.online && agent.departments.includes(chat.department));
     if (!online) return { offline: true };
     this.#state.enqueue(chat);
-    await this.#route();
+    await this.#router.route();
     const position = this.#state.positions().get(chat.chatId) ?? 1;
     this.#state.setNotifiedPosition(chat.chatId, position);
     return { queued: true, position };
@@ -110,11 +145,50 @@ export class Dispatcher extends DurableObject<Env> {
   /** A chat ended: free its agent's capacity, or drop it from the queue. */
   async chatEnded(chatId: string): Promise<void> {
     const entry = this.#state.queued(chatId);
-    if (entry?.offeredTo) this.#withdraw(entry, "ended");
+    if (entry?.offeredTo) this.#router.withdraw(entry, "ended");
+    if (entry?.transferFrom) this.#handoffs.transferEnded(entry, "ended");
     this.#state.dequeue(chatId);
+    this.#handoffs.invitationsEnded(chatId);
     const agentId = this.#state.unassign(chatId);
     if (agentId) this.#sendStatus(agentId);
-    await this.#route();
+    await this.#router.route();
+  }
+
+  /**
+   * Routing rules or an agent's capacity changed (the routing API): re-read both from D1 and
+   * route again under the new rules.
+   */
+  async routingChanged(): Promise<void> {
+    this.#router.rules.invalidate();
+    await this.#refreshCapacities();
+    await this.#router.route();
+  }
+
+  /**
+   * The owner of a chat hands it to one agent (offered to them alone) or to a department's
+   * queue. The owner keeps the chat until someone accepts, so it never has no owner.
+   */
+  async transfer(request: {
+    chatId: string;
+    from: AgentRef;
+    to: TransferTarget;
+  }): Promise<HandoffError | null> {
+    await this.#router.rules.refresh();
+    return this.#handoffs.transfer(request);
+  }
+
+  /** The owner of a chat invites another agent into it as a second agent. */
+  async invite(request: {
+    chatId: string;
+    from: AgentRef;
+    agentId: string;
+  }): Promise<HandoffError | null> {
+    return this.#handoffs.invite(request);
+  }
+
+  /** Pushes a frame to every open console socket of the given agents. */
+  async deliverToAgents(agentIds: readonly string[], frame: DispatcherServerFrame): Promise<void> {
+    for (const agentId of new Set(agentIds)) this.#sendToAgent(agentId, frame);
   }
 
   // ── Entry points: sockets (Hibernation API) ─────────────────────────────────
@@ -138,10 +212,11 @@ export class Dispatcher extends DurableObject<Env> {
       userAgent: agent.userAgent,
     } satisfies ConsoleAttachment);
     this.#state.upsertAgent(agent);
+    this.#handoffs.returned(agent.id);
     await this.#due.schedule("sessions", Date.now() + SESSION_CHECK_MS);
     this.#sendStatus(agent.id);
-    sendConsole(server, { type: "queue", chats: this.#queueFor(agent.id) });
-    await this.#route();
+    sendConsole(server, { type: "queue", chats: this.#router.queueFor(agent.id) });
+    await this.#router.route();
     return new Response(null, {
       status: 101,
       webSocket: client,
@@ -159,7 +234,7 @@ export class Dispatcher extends DurableObject<Env> {
     const needed = DISPATCHER_ACTIONS[frame.type];
     if (needed) {
       const { allowed, changed } = await this.#access.permits(ws, needed, frame);
-      if (changed) await this.#route();
+      if (changed) await this.#router.route();
       if (!allowed) return;
     }
     switch (frame.type) {
@@ -169,6 +244,10 @@ export class Dispatcher extends DurableObject<Env> {
         return this.#onAccept(ws, agentId, frame.chatId);
       case "refuse":
         return this.#onRefuse(ws, agentId, frame.chatId);
+      case "accept_invitation":
+        return this.#handoffs.acceptInvitation(ws, attachmentOf(ws), frame.chatId);
+      case "decline_invitation":
+        return this.#handoffs.declineInvitation(ws, attachmentOf(ws), frame.chatId);
     }
   }
 
@@ -186,26 +265,19 @@ export class Dispatcher extends DurableObject<Env> {
     await this.#onDisconnect(ws);
   }
 
-  /** Runs due items: offer timeouts and the check of agents' sessions. Idempotent. */
+  /**
+   * Runs due items: offer and invitation timeouts, overflow, requeueing the chats of agents
+   * who did not come back, and the check of agents' sessions. Idempotent.
+   */
   override async alarm(): Promise<void> {
     for (const item of this.#due.due(Date.now())) {
-      if (item === "offers") await this.#expireOffers();
+      if (item === "offers") await this.#router.expireOffers();
+      else if (item === "overflow") await this.#router.overflow();
+      else if (item === "invitations") await this.#handoffs.expireInvitations();
+      else if (item === "departures") await this.#handoffs.requeueDeparted();
       else if (item === "sessions") await this.#checkSessions();
     }
     await this.#due.rearm();
-  }
-
-  /** Each expired offer goes to the next agent. */
-  async #expireOffers(): Promise<void> {
-    const now = Date.now();
-    for (const entry of this.#state.queue()) {
-      if (entry.offeredTo && entry.offerExpiresAt !== null && entry.offerExpiresAt <= now) {
-        entry.expiredFor = [...new Set([...entry.expiredFor, entry.offeredTo])];
-        this.#state.saveDeclines(entry);
-        this.#withdraw(entry, "expired");
-      }
-    }
-    await this.#route();
   }
 
   // ── Socket handlers ─────────────────────────────────────────────────────────
@@ -214,11 +286,11 @@ export class Dispatcher extends DurableObject<Env> {
     this.#state.setStatus(agentId, status);
     if (status === "away") {
       for (const entry of this.#state.queue()) {
-        if (entry.offeredTo === agentId) this.#withdraw(entry, "expired");
+        if (entry.offeredTo === agentId) this.#router.withdraw(entry, "expired");
       }
     }
     this.#sendStatus(agentId);
-    await this.#route();
+    await this.#router.route();
   }
 
   async #onAccept(ws: WebSocket, agentId: string, chatId: string): Promise<void> {
@@ -248,14 +320,21 @@ export class Dispatcher extends DurableObject<Env> {
       });
     }
     // Claim the chat before the first await: D1 I/O lets other events run (an offer alarm,
-    // another accept, the chat ending), and they must find the chat already taken.
+    // another accept, the chat ending), and they must find the chat already taken. A
+    // transferred chat changes owner in one step: it never has none.
     const now = Date.now();
+    const previous = entry.transferFrom;
     this.#state.dequeue(chatId);
     this.#state.assign(chatId, agentId, now);
     let stored = true;
     try {
-      // The Worker checks the assignment in D1 when the agent opens the chat socket.
-      await assignChat(this.env.DB, chatId, agentId, now);
+      // The Worker checks the owner in D1 when the agent opens the chat socket.
+      if (previous) {
+        const to = { from: previous, to: agentId, department: entry.department };
+        stored = await transferChat(this.env.DB, chatId, to);
+      } else {
+        await assignChat(this.env.DB, chatId, agentId, entry.department, now);
+      }
     } catch (error) {
       console.error(`[parley] dispatcher: assigning chat ${chatId} failed`, error);
       stored = false;
@@ -265,6 +344,7 @@ export class Dispatcher extends DurableObject<Env> {
     if (!stored) {
       if (stillOurs) {
         this.#state.unassign(chatId);
+        if (previous) this.#state.assign(chatId, previous, now);
         this.#state.setLastAssignedAt(agentId, agent.lastAssignedAt);
         this.#state.enqueue(entry);
         this.#state.saveDeclines(entry);
@@ -275,16 +355,22 @@ export class Dispatcher extends DurableObject<Env> {
       this.#sendToAgent(agentId, { type: "offer_withdrawn", chatId, reason: "ended" });
     } else {
       this.#sendToAgent(agentId, { type: "assigned", chatId });
-      this.ctx.waitUntil(this.#notifyChat(chatId, null));
+      if (previous) {
+        const name = agent.name;
+        this.ctx.waitUntil(this.#handoffs.transferred(entry, { id: agentId, name }));
+      } else {
+        this.ctx.waitUntil(this.#notifyAssigned(chatId, entry.department));
+      }
       await this.#access.audit(attachmentOf(ws), {
         action: "chat.accept",
         target: chatId,
         outcome: "success",
         department: entry.department,
+        ...(previous ? { details: { transferFrom: previous } } : {}),
       });
     }
     this.#sendStatus(agentId);
-    await this.#route();
+    await this.#router.route();
   }
 
   async #onRefuse(ws: WebSocket, agentId: string, chatId: string): Promise<void> {
@@ -292,8 +378,8 @@ export class Dispatcher extends DurableObject<Env> {
     if (!entry || entry.offeredTo !== agentId) return;
     entry.refusedBy = [...new Set([...entry.refusedBy, agentId])];
     this.#state.saveDeclines(entry);
-    this.#withdraw(entry, "refused");
-    await this.#route();
+    this.#router.withdraw(entry, "refused");
+    await this.#router.route();
     await this.#access.audit(attachmentOf(ws), {
       action: "chat.refuse",
       target: chatId,
@@ -305,36 +391,26 @@ export class Dispatcher extends DurableObject<Env> {
   async #onDisconnect(ws: WebSocket): Promise<void> {
     const { agentId } = attachmentOf(ws);
     if (this.#socketsOf(agentId, ws).length > 0) return;
-    // The agent's last socket is gone: their pending offers go to someone else.
+    // The agent's last socket is gone: their pending offers go to someone else, and their
+    // chats wait for them for the reconnect grace period before they are requeued.
     for (const entry of this.#state.queue()) {
-      if (entry.offeredTo === agentId) this.#withdraw(entry, "expired");
+      if (entry.offeredTo === agentId) this.#router.withdraw(entry, "expired");
     }
-    await this.#route();
+    await this.#handoffs.departed(agentId);
+    await this.#router.route();
   }
 
   // ── Routing ─────────────────────────────────────────────────────────────────
 
-  /** Offers every waiting chat without a live offer, then re-arms the offer-timeout alarm. */
-  async #route(): Promise<void> {
-    const timeout = parseConfig(this.env as unknown as Record<string, unknown>).offerTimeoutMs;
-    for (const entry of this.#state.queue()) {
-      if (entry.offeredTo) continue;
-      const agentId = pickAgent(this.#candidates(), entry);
-      if (!agentId) continue;
-      const expiresAt = Date.now() + timeout;
-      this.#state.setOffer(entry.chatId, agentId, expiresAt);
-      this.#sendToAgent(agentId, {
-        type: "offer",
-        chatId: entry.chatId,
-        visitor: entry.visitor,
-        expiresAt,
-      });
+  /** Re-reads connected agents' capacities (`max_chats`, else AGENT_MAX_CHATS) from D1. */
+  async #refreshCapacities(): Promise<void> {
+    const ids = this.#state.agents().map((agent) => agent.id);
+    const capacities = await agentCapacities(this.env.DB, ids);
+    for (const [agentId, maxChats] of capacities) {
+      if (this.#state.setCapacity(agentId, maxChats ?? this.#config.agentMaxChats)) {
+        this.#sendStatus(agentId);
+      }
     }
-    this.#broadcastQueue();
-    await this.#notifyPositions();
-    const next = this.#state.nextOfferExpiry();
-    if (next === null) await this.#due.cancel("offers");
-    else await this.#due.reschedule("offers", next);
   }
 
   /**
@@ -344,71 +420,17 @@ export class Dispatcher extends DurableObject<Env> {
   async #checkSessions(): Promise<void> {
     const sockets = this.ctx.getWebSockets();
     await this.#activity.closeEnded(sockets.map((ws) => [ws, attachmentOf(ws).sessionId]));
-    if (await this.#access.refresh(sockets)) await this.#route();
+    if (await this.#access.refresh(sockets)) await this.#router.route();
     if (sockets.length > 0) await this.#due.reschedule("sessions", Date.now() + SESSION_CHECK_MS);
     else await this.#due.cancel("sessions");
   }
 
-  #candidates(): Candidate[] {
-    return this.#state.agents().map((agent) => ({
-      id: agent.id,
-      departments: agent.departments,
-      capacity: agent.capacity,
-      load: this.#state.activeChats(agent.id) + this.#state.pendingOffers(agent.id),
-      lastAssignedAt: agent.lastAssignedAt,
-      online:
-        agent.status === "online" &&
-        this.#socketsOf(agent.id).some((ws) => attachmentOf(ws).canAccept),
-    }));
-  }
-
-  #withdraw(entry: QueueEntry, reason: OfferWithdrawnReason): void {
-    if (!entry.offeredTo) return;
-    this.#state.setOffer(entry.chatId, null, null);
-    this.#sendToAgent(entry.offeredTo, { type: "offer_withdrawn", chatId: entry.chatId, reason });
-    entry.offeredTo = null;
-  }
-
-  #queueFor(agentId: string): QueuedChat[] {
-    // Waiting visitors' details are for agents who may take them.
-    if (!this.#socketsOf(agentId).some((ws) => attachmentOf(ws).canAccept)) return [];
-    const departments = this.#state.agent(agentId)?.departments ?? [];
-    const positions = this.#state.positions();
-    return this.#state
-      .queue()
-      .filter((entry) => departments.includes(entry.department))
-      .map((entry) => ({
-        chatId: entry.chatId,
-        department: entry.department,
-        visitor: entry.visitor,
-        waitingSince: entry.createdAt,
-        position: positions.get(entry.chatId) ?? 0,
-      }));
-  }
-
-  #broadcastQueue(): void {
-    for (const ws of this.ctx.getWebSockets()) {
-      const { agentId } = attachmentOf(ws);
-      sendConsole(ws, { type: "queue", chats: this.#queueFor(agentId) });
-    }
-  }
-
-  /** Tells each waiting visitor's ChatSession about a changed queue position. */
-  async #notifyPositions(): Promise<void> {
-    for (const [chatId, position] of this.#state.positions()) {
-      const entry = this.#state.queued(chatId);
-      if (!entry || entry.notifiedPosition === position) continue;
-      this.#state.setNotifiedPosition(chatId, position);
-      this.ctx.waitUntil(this.#notifyChat(chatId, position));
-    }
-  }
-
-  async #notifyChat(chatId: string, position: number | null): Promise<void> {
+  /** Tells the ChatSession its chat was taken (and in which department, after overflow). */
+  async #notifyAssigned(chatId: string, department: string): Promise<void> {
     try {
-      await getChatSession(this.env, chatId).notifyQueuePosition(position);
+      await getChatSession(this.env, chatId).assigned(department);
     } catch (error) {
-      // Advisory only: the visitor simply sees the position a little later or not at all.
-      console.error(`[parley] dispatcher: queue notice for chat ${chatId} failed`, error);
+      console.error(`[parley] dispatcher: assignment notice for chat ${chatId} failed`, error);
     }
   }
 

@@ -5,6 +5,7 @@
  */
 import type { ChatEvent, ChatEventKind, EventSender } from "../src/protocol/chat-frames.ts";
 import type { SecureFormField } from "../src/security/secure-form.ts";
+import { addMissingColumns } from "./sql-columns.ts";
 
 interface EventRow extends Record<string, SqlStorageValue> {
   seq: number;
@@ -44,11 +45,8 @@ export class EventLog {
       seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL,
       from_role TEXT NOT NULL, from_id TEXT, from_name TEXT, text TEXT,
       client_id TEXT, reason TEXT, flushed INTEGER NOT NULL DEFAULT 0, form TEXT)`);
-    // Objects created before secure forms existed get the column (SQLite has no ADD COLUMN
-    // IF NOT EXISTS).
-    const columns = sql.exec<{ name: string }>("PRAGMA table_info(events)").toArray();
-    if (!columns.some((c) => c.name === "form"))
-      sql.exec("ALTER TABLE events ADD COLUMN form TEXT");
+    // Objects created before secure forms existed get the column.
+    addMissingColumns(sql, "events", { form: "TEXT" });
     // A client's retry of the same message (same clientId) must not be stored twice.
     sql.exec(`CREATE UNIQUE INDEX IF NOT EXISTS events_client
       ON events (from_id, client_id) WHERE client_id IS NOT NULL`);

@@ -23,6 +23,8 @@ export interface Config {
   visitorTokenSeconds: number;
   offerTimeoutMs: number;
   agentMaxChats: number;
+  /** How long an agent's chats wait for them after their console disconnects before requeueing. */
+  agentReconnectGraceMs: number;
   passwordPolicy: PasswordPolicy;
   /**
    * The keys tokens are verified with: SESSION_KEY, then SESSION_KEY_PREVIOUS during a
@@ -137,6 +139,7 @@ const schema = z.object({
   VISITOR_TOKEN_HOURS: int(2, 1, 24),
   OFFER_TIMEOUT_SECONDS: int(30, 5, 600),
   AGENT_MAX_CHATS: int(5, 1, 50),
+  AGENT_RECONNECT_GRACE_SECONDS: int(60, 5, 3600),
   SESSION_KEY_PREVIOUS: z.string().min(32).optional(),
   LOGIN_CAPTCHA_AFTER: int(5, 1, 100),
   LOGIN_LOCKOUT_AFTER: int(10, 1, 100),
@@ -234,6 +237,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
     visitorTokenSeconds: vars.VISITOR_TOKEN_HOURS * 3600,
     offerTimeoutMs: vars.OFFER_TIMEOUT_SECONDS * 1000,
     agentMaxChats: vars.AGENT_MAX_CHATS,
+    agentReconnectGraceMs: vars.AGENT_RECONNECT_GRACE_SECONDS * 1000,
     passwordPolicy,
     login: {
       captchaAfter: vars.LOGIN_CAPTCHA_AFTER,

@@ -4,10 +4,12 @@
  */
 import { z } from "zod";
 import type { SecureFormField } from "../security/secure-form.ts";
+import { departmentId } from "./http.ts";
 import { MAX_MESSAGE_CHARS } from "./limits.ts";
 import { maskedText, perMode } from "./masked-text.ts";
 
 const requestId = z.string().uuid();
+const agentId = z.string().min(1).max(64);
 const fieldName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, "a field name (lowercase slug)");
 
 /** Frames a visitor or agent sends to the ChatSession, per CARD_MASKING mode. */
@@ -58,6 +60,30 @@ export const chatClientFrameFor = perMode((mode) => {
       .strict(),
     /** Agent: show me the submitted values (needs `secure_form.view` and a recent login). */
     z.object({ type: z.literal("secure_form.view"), requestId }).strict(),
+    /** Agent: a note for the agents in the chat only; never reaches the visitor. */
+    z
+      .object({
+        type: z.literal("whisper"),
+        clientId,
+        text: maskedText(z.string().trim().min(1).max(MAX_MESSAGE_CHARS), mode),
+      })
+      .strict(),
+    /** Owner: hand the chat to one agent or to a department's queue. */
+    z
+      .object({
+        type: z.literal("transfer"),
+        agentId: agentId.optional(),
+        department: departmentId.optional(),
+      })
+      .strict()
+      .refine(
+        (f) => (f.agentId === undefined) !== (f.department === undefined),
+        "name either agentId or department",
+      ),
+    /** Owner: invite another agent into the chat as a second agent. */
+    z.object({ type: z.literal("invite"), agentId }).strict(),
+    /** A joined or invited agent leaves the chat (the owner transfers or ends it). */
+    z.object({ type: z.literal("leave") }).strict(),
   ]);
 });
 /** The chat frames in standard masking mode. */
@@ -67,7 +93,8 @@ export type ChatClientFrame = z.infer<typeof chatClientFrame>;
 /** Who caused an event. */
 export type ParticipantRole = "visitor" | "agent";
 export interface EventSender {
-  role: ParticipantRole;
+  /** `system`: the desk itself (e.g. a chat requeued when its agent went offline). */
+  role: ParticipantRole | "system";
   id: string | null;
   name: string | null;
 }
@@ -76,9 +103,20 @@ export interface EventSender {
 export type ChatEventKind =
   | "message"
   | "joined"
+  /** A joined or invited agent left the chat. */
+  | "left"
+  /** Agents only: never sent or replayed to the visitor, marked internal in the transcript. */
+  | "whisper"
+  /** The chat has a new owner (`from`): a neutral notice for the visitor. */
+  | "transferred"
+  /** The owner went offline: the chat waits for another agent (`from` is the system). */
+  | "requeued"
   | "ended"
   | "secure_form.requested"
   | "secure_form.submitted";
+
+/** Event kinds the visitor never receives (live or on replay). */
+export const INTERNAL_EVENT_KINDS: ReadonlySet<ChatEventKind> = new Set(["whisper"]);
 
 /** A stored, sequenced chat event as every participant receives it. */
 export interface ChatEvent {
@@ -90,7 +128,10 @@ export interface ChatEvent {
   text?: string;
   /** Set on the sender's own messages so its copy can replace the pending one. */
   clientId?: string;
-  /** Why the chat ended (kind `ended`): "visitor", "agent". */
+  /**
+   * Why the chat ended (kind `ended`): "visitor", "agent"; why it was requeued:
+   * "agent_offline"; how it was transferred: "agent", "department".
+   */
   reason?: string;
   /**
    * Kinds `secure_form.*`: which form (and, when requested, its fields). Never values:
@@ -141,6 +182,15 @@ export type ErrorCode =
   | "gone"
   | "already_submitted"
   | "invalid_secure_form"
+  /** Transfer and invite: only the chat's owner may hand it over or invite. */
+  | "not_owner"
+  /** The agent named is offline, away, at capacity or cannot take chats. */
+  | "agent_unavailable"
+  /** Nobody who could take the chat is online in that department. */
+  | "no_agents"
+  | "transfer_pending"
+  | "invitation_pending"
+  | "already_participating"
   | "unavailable"
   /** Too many frames from this participant (RATE_MESSAGES_PER_SOCKET_PER_10S); nothing was done. */
   | "rate_limited";

@@ -13,6 +13,10 @@ export const DISPATCHER_ACTIONS = {
   status: null,
   accept: "chats.accept",
   refuse: "chats.refuse",
+  // Invitations are personal: only the invited agent can answer, and inviting was checked
+  // (`chats.invite`) when it was sent.
+  accept_invitation: null,
+  decline_invitation: null,
 } as const satisfies Record<DispatcherClientFrame["type"], Permission | null>;
 
 /**
@@ -27,13 +31,22 @@ export const CHAT_ACTIONS = {
   "secure_form.request": { visitor: false, agent: "secure_form.request" },
   "secure_form.submit": { visitor: true, agent: false },
   "secure_form.view": { visitor: false, agent: "secure_form.view" },
+  whisper: { visitor: false, agent: null },
+  transfer: { visitor: false, agent: "chats.transfer" },
+  invite: { visitor: false, agent: "chats.invite" },
+  leave: { visitor: false, agent: null },
 } as const satisfies Record<
   ChatClientFrame["type"],
   { visitor: boolean; agent: Permission | null | false }
 >;
 
-/** Opening a chat socket, by mode: `participate` needs the chat to be the agent's own. */
+/**
+ * Opening a chat socket, by mode: `participate` needs the agent to be in the chat (its owner,
+ * or joined or invited); `join` adds an agent of the chat's department as a second agent;
+ * `monitor` watches silently. `join` and `monitor` also need the chat's department.
+ */
 export const CHAT_SOCKET_MODES = {
   participate: null,
+  join: "chats.join",
   monitor: "chats.monitor",
-} as const satisfies Record<"participate" | "monitor", Permission | null>;
+} as const satisfies Record<"participate" | "join" | "monitor", Permission | null>;

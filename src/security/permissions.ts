@@ -35,6 +35,11 @@ export const PERMISSIONS = [
     description: "Hand an own chat to another agent or department.",
   },
   {
+    id: "chats.invite",
+    label: "Invite agents into chats",
+    description: "Invite another agent into an own chat as a second agent.",
+  },
+  {
     id: "chats.monitor",
     label: "Monitor chats",
     description:

@@ -113,3 +113,16 @@ export function mfaEnrollmentRequired(agent: AgentRecord, requiredEverywhere: bo
 export function passwordExpired(agent: AgentRecord, maxAgeMs: number, now: number): boolean {
   return agent.mustChangePassword || (maxAgeMs > 0 && now - agent.passwordChangedAt > maxAgeMs);
 }
+
+/** Each agent's own chat limit (`max_chats`; null: AGENT_MAX_CHATS). */
+export async function agentCapacities(
+  db: D1Database,
+  ids: readonly string[],
+): Promise<Map<string, number | null>> {
+  if (ids.length === 0) return new Map();
+  const { results } = await db
+    .prepare("SELECT id, max_chats FROM agents WHERE id IN (SELECT value FROM json_each(?1))")
+    .bind(JSON.stringify(ids))
+    .all<{ id: string; max_chats: number | null }>();
+  return new Map(results.map((row) => [row.id, row.max_chats]));
+}

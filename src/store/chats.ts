@@ -99,19 +99,56 @@ export async function markChatMissed(db: D1Database, id: string, now: number): P
     .run();
 }
 
-/** Assigns a chat to the agent who accepted it. */
+/**
+ * Assigns a chat to the agent who accepted it, in the department whose queue it was taken
+ * from (overflow may have moved it; the first department is kept).
+ */
 export async function assignChat(
   db: D1Database,
   id: string,
   agentId: string,
+  department: string,
   now: number,
 ): Promise<void> {
   await db
     .prepare(
-      `UPDATE chats SET status = 'active', agent_id = ?2, accepted_at = ?3
+      `UPDATE chats SET status = 'active', agent_id = ?2, accepted_at = coalesce(accepted_at, ?3),
+         started_department_id = coalesce(started_department_id, department_id),
+         department_id = ?4
        WHERE id = ?1 AND status IN ('queued', 'active')`,
     )
-    .bind(id, agentId, now)
+    .bind(id, agentId, now, department)
+    .run();
+}
+
+/**
+ * Hands an active chat from its owner to another agent (and department). Answers false when
+ * `from` no longer owns it (ended, requeued, or already handed over), and nothing changed.
+ */
+export async function transferChat(
+  db: D1Database,
+  id: string,
+  handover: { from: string; to: string; department: string },
+): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE chats SET agent_id = ?3,
+         started_department_id = coalesce(started_department_id, department_id),
+         department_id = ?4
+       WHERE id = ?1 AND agent_id = ?2 AND status = 'active'`,
+    )
+    .bind(id, handover.from, handover.to, handover.department)
+    .run();
+  return result.meta.changes > 0;
+}
+
+/** Puts an active chat back in the queue: its owner went offline. */
+export async function requeueChat(db: D1Database, id: string, agentId: string): Promise<void> {
+  await db
+    .prepare(
+      "UPDATE chats SET status = 'queued', agent_id = NULL WHERE id = ?1 AND agent_id = ?2 AND status = 'active'",
+    )
+    .bind(id, agentId)
     .run();
 }
 

@@ -10,7 +10,12 @@ const agent = (id: string, over: Partial<Candidate> = {}): Candidate => ({
   online: true,
   ...over,
 });
-const request = { department: "general", refusedBy: [], expiredFor: [] };
+const request = {
+  department: "general",
+  refusedBy: [],
+  expiredFor: [],
+  strategy: "least_busy" as const,
+};
 
 describe("pickAgent", () => {
   it("picks the least busy agent", () => {
@@ -41,5 +46,21 @@ describe("pickAgent", () => {
     const both = [agent("a"), agent("b", { load: 3 })];
     expect(pickAgent(both, { ...request, expiredFor: ["a"] })).toBe("b");
     expect(pickAgent([agent("a")], { ...request, expiredFor: ["a"] })).toBe("a");
+  });
+
+  it("round robin goes in turn, whatever the load, within capacity", () => {
+    const robin = { ...request, strategy: "round_robin" as const };
+    const busyButIdle = agent("a", { load: 4, lastAssignedAt: 10 });
+    const freeButRecent = agent("b", { load: 0, lastAssignedAt: 20 });
+    expect(pickAgent([busyButIdle, freeButRecent], robin)).toBe("a");
+    // The same pair under least busy goes to the free agent.
+    expect(pickAgent([busyButIdle, freeButRecent], request)).toBe("b");
+    expect(pickAgent([agent("a", { load: 5, lastAssignedAt: 10 }), freeButRecent], robin)).toBe(
+      "b",
+    );
+  });
+
+  it("manual offers to nobody: agents pick from the queue", () => {
+    expect(pickAgent([agent("a")], { ...request, strategy: "manual" })).toBeNull();
   });
 });

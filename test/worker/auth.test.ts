@@ -148,6 +148,7 @@ describe("sessions", () => {
           "audit.view",
           "canned_messages.manage",
           "chats.accept",
+          "chats.invite",
           "chats.join",
           "chats.monitor",
           "chats.refuse",

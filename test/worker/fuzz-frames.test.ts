@@ -46,14 +46,27 @@ const SEED = Number(viteEnv.VITE_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31
 
 /** Every frame type and error code the server may send, per object (plus rate limiting). */
 const CHAT_FRAMES = new Set(["event", "ack", "ready", "typing", "queue", "secure_form.values"]);
-const CONSOLE_FRAMES = new Set(["status", "queue", "offer", "offer_withdrawn", "assigned"]);
+const CONSOLE_FRAMES = new Set([
+  "status",
+  "queue",
+  "offer",
+  "offer_withdrawn",
+  "assigned",
+  "invitation",
+  "invitation_withdrawn",
+  "invitation_result",
+  "transfer_result",
+  "agent_message",
+]);
 const CHAT_ERRORS = new Set(
-  "bad_frame frame_too_large hello_required already_greeted chat_ended read_only not_allowed forbidden reauth_required not_found gone already_submitted invalid_secure_form unavailable rate_limited".split(
+  "bad_frame frame_too_large hello_required already_greeted chat_ended read_only not_allowed forbidden reauth_required not_found gone already_submitted invalid_secure_form unavailable rate_limited not_owner agent_unavailable no_agents transfer_pending invitation_pending already_participating".split(
     " ",
   ),
 );
 const CONSOLE_ERRORS = new Set(
-  "bad_frame frame_too_large not_offered at_capacity forbidden unavailable rate_limited".split(" "),
+  "bad_frame frame_too_large not_offered not_invited at_capacity forbidden unavailable rate_limited".split(
+    " ",
+  ),
 );
 /** What a socket that has not said hello may hear: refusals only. */
 const BEFORE_HELLO = new Set(["bad_frame", "frame_too_large", "hello_required", "rate_limited"]);
@@ -379,10 +392,24 @@ const shaped: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc.record({ type: fc.constant("status"), status: or(fc.constantFrom("online", "away", "busy")) }),
   fc.record({ type: fc.constant("accept"), chatId: id(CHAT) }),
   fc.record({ type: fc.constant("refuse"), chatId: id(CHAT) }),
+  fc.record({ type: fc.constant("accept_invitation"), chatId: id(CHAT) }),
+  fc.record({ type: fc.constant("decline_invitation"), chatId: id(CHAT) }),
+  fc.record({
+    type: fc.constant("whisper"),
+    clientId: or(fc.string({ minLength: 1, maxLength: 64 })),
+    text: or(text),
+  }),
+  // Agents and departments that do not exist (or garbage): a real transfer would take a kept
+  // chat away from its owner's socket, which the test wants open.
+  fc.oneof(
+    fc.record({ type: fc.constant("transfer"), agentId: or(fc.uuid()) }),
+    fc.record({ type: fc.constant("transfer"), department: or(slug) }),
+    fc.record({ type: fc.constant("transfer"), agentId: or(fc.uuid()), department: or(slug) }),
+  ),
+  fc.record({ type: fc.constant("invite"), agentId: or(fc.uuid()) }),
+  fc.constant({ type: "leave" }),
   fc.record({
     type: fc.constantFrom(
-      "transfer",
-      "invite",
       "survey",
       "ping",
       "event",
@@ -749,16 +776,22 @@ describe("WebSocket frame fuzzing", () => {
 
     for (const chat of chats) {
       // Every event acked before the fuzzing is still there: in order in a replay, and in D1.
+      // An agent replays every event; the visitor the same but for whispers (agents only).
+      const full = await greet(
+        await openAgentChat(`${chat.name} full replay`, chat.chatId, adminCookie),
+      );
       const replay = await greet(
         await openVisitor(`${chat.name} replay`, chat.chatId, chat.token),
         0,
       );
-      const events = eventsOf(replay);
+      const events = eventsOf(full);
       expect(events.slice(0, chat.before.events.length), chat.name).toEqual(chat.before.events);
       expect(
         events.map(([seq]) => seq),
         chat.name,
       ).toEqual(events.map((_, i) => i + 1));
+      expect(eventsOf(replay), chat.name).toEqual(events.filter(([, kind]) => kind !== "whisper"));
+      all.push(full);
       const rows = await storedRows(chat.chatId);
       expect(rows.slice(0, chat.before.rows.length), chat.name).toEqual(chat.before.rows);
       if (chat.ends) continue;

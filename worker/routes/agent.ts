@@ -1,9 +1,9 @@
 /**
  * Agent sockets: the console socket (Dispatcher: presence, queue, offers) and one socket
  * per open chat (ChatSession). Both need a valid session and an allowed Origin; the chat
- * socket also needs the chat to be the agent's (participate), or `chats.monitor` and the
- * chat's department among the agent's (monitor). Actions on the sockets are checked inside
- * the objects (src/security/action-permissions.ts).
+ * socket also needs the agent to be in the chat (participate: owner, joined or invited), or
+ * the mode's permission and the chat's department among the agent's (join, monitor).
+ * Actions on the sockets are checked inside the objects (src/security/action-permissions.ts).
  */
 import { Hono } from "hono";
 import { appendAudit } from "../../durable-objects/audit-log.ts";
@@ -11,6 +11,7 @@ import { getChatSession } from "../../durable-objects/chat-session.ts";
 import { type DispatcherAgent, getDispatcher } from "../../durable-objects/dispatcher.ts";
 import { internalUpgrade, type ParticipantIdentity } from "../../durable-objects/participant.ts";
 import { CHAT_SOCKET_MODES } from "../../src/security/action-permissions.ts";
+import { addChatAgent, chatAgentRole } from "../../src/store/chat-agents.ts";
 import { findChat } from "../../src/store/chats.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -46,8 +47,8 @@ agentRoutes.get("/chats/:id/ws", anyAgent(), async (c) => {
   assertUpgrade(c);
   assertOrigin(c, c.var.config.consoleOrigins);
   const mode = c.req.query("mode") ?? "participate";
-  if (mode !== "participate" && mode !== "monitor") {
-    throw new ApiError(400, "invalid_request", 'mode is "participate" or "monitor".');
+  if (mode !== "participate" && mode !== "join" && mode !== "monitor") {
+    throw new ApiError(400, "invalid_request", 'mode is "participate", "join" or "monitor".');
   }
   const agent = c.var.agent;
   const chat = await findChat(c.env.DB, c.req.param("id"));
@@ -55,7 +56,7 @@ agentRoutes.get("/chats/:id/ws", anyAgent(), async (c) => {
   const needed = CHAT_SOCKET_MODES[mode];
   const allowed =
     needed === null
-      ? chat.agentId === agent.id
+      ? (await chatAgentRole(c.env.DB, chat.id, agent.id)) !== null
       : agent.permissions.includes(needed) && agent.departments.includes(chat.departmentId);
   const audit = {
     actorType: "agent" as const,
@@ -74,10 +75,25 @@ agentRoutes.get("/chats/:id/ws", anyAgent(), async (c) => {
     });
     throw new ApiError(403, "forbidden", "This chat is not yours to open.");
   }
-  if (mode === "monitor") {
+  if (mode === "join") {
+    if (chat.status !== "active") {
+      throw new ApiError(409, "chat_not_active", "Only a chat under way can be joined.");
+    }
+    if (chat.agentId !== agent.id) {
+      const now = Date.now();
+      await addChatAgent(c.env.DB, {
+        chatId: chat.id,
+        agentId: agent.id,
+        role: "joined",
+        addedBy: agent.id,
+        now,
+      });
+    }
+  }
+  if (mode !== "participate") {
     await appendAudit(c.env, {
       ...audit,
-      action: "chat.monitor",
+      action: `chat.${mode}`,
       outcome: "success",
       department: chat.departmentId,
       at: Date.now(),
@@ -87,7 +103,8 @@ agentRoutes.get("/chats/:id/ws", anyAgent(), async (c) => {
     role: "agent",
     id: agent.id,
     name: agent.name,
-    mode,
+    // A joined agent takes part like the owner: visible to the visitor, may write.
+    mode: mode === "join" ? "participate" : mode,
     sessionId: c.var.session.id,
     ...clientInfo(c),
   };

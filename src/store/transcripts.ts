@@ -83,7 +83,8 @@ export async function findTranscript(db: D1Database, id: string): Promise<Transc
     .prepare(
       `SELECT ${SUMMARY_COLUMNS}, c.visitor_id AS visitorId,
               c.identity_sub IS NOT NULL AS verified, c.visitor_email AS visitorEmail,
-              c.page_url AS pageUrl, c.variables, c.accepted_at AS acceptedAt
+              c.page_url AS pageUrl, c.variables, c.accepted_at AS acceptedAt,
+              c.survey_comment AS surveyComment, c.survey_at AS surveyAt
        FROM chats c LEFT JOIN agents a ON a.id = c.agent_id
        WHERE c.id = ?1`,
     )

@@ -119,6 +119,8 @@ describe("GET /api/offline-messages", () => {
         message: "Please call me back.",
         pageUrl: "https://shop.example/cart",
         createdAt: MAY_1,
+        handledAt: null,
+        handledBy: null,
       },
     ]);
   });

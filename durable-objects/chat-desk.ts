@@ -10,7 +10,8 @@ import { chatAgentRole, leaveChatAgent } from "../src/store/chat-agents.ts";
 import type { Env } from "../worker/env.ts";
 import { sendError, sender } from "./chat-frames-out.ts";
 import type { ChatMeta } from "./chat-meta.ts";
-import { getDispatcher } from "./dispatcher.ts";
+import { type Dispatcher, getDispatcher } from "./dispatcher.ts";
+import type { HandoffError } from "./dispatcher-handoffs.ts";
 import type { NewEvent } from "./event-log.ts";
 import type { ParticipantIdentity } from "./participant.ts";
 
@@ -40,39 +41,44 @@ export class ChatDesk {
   }
 
   /** The owner hands the chat over; the Dispatcher offers it and reports on the console. */
-  async transfer(ws: WebSocket, conn: ParticipantIdentity, to: TransferTarget): Promise<void> {
-    const chatId = this.#host.meta.chatId ?? "";
-    const from = agentRef(conn);
-    let refused: Awaited<ReturnType<ReturnType<typeof getDispatcher>["transfer"]>>;
-    try {
-      refused = await getDispatcher(this.#host.env).transfer({ chatId, from, to });
-    } catch (error) {
-      console.error(`[parley] chat ${chatId}: transfer failed`, error);
-      return sendError(ws, "unavailable", "Try again in a moment.");
-    }
-    await this.#host.audit(conn, "chat.transfer", refused ? "failure" : "success", {
-      to,
-      ...(refused ? { reason: refused.code } : {}),
-    });
-    if (refused) sendError(ws, refused.code, refused.message);
+  transfer(ws: WebSocket, conn: ParticipantIdentity, to: TransferTarget): Promise<void> {
+    return this.#handOff(ws, conn, "chat.transfer", { to }, (dispatcher, chatId, from) =>
+      dispatcher.transfer({ chatId, from, to }),
+    );
   }
 
   /** The owner invites another agent; the invitation goes to their console. */
-  async invite(ws: WebSocket, conn: ParticipantIdentity, agentId: string): Promise<void> {
+  invite(ws: WebSocket, conn: ParticipantIdentity, agentId: string): Promise<void> {
+    return this.#handOff(ws, conn, "chat.invite", { agentId }, (dispatcher, chatId, from) =>
+      dispatcher.invite({ chatId, from, agentId }),
+    );
+  }
+
+  /**
+   * Asks the Dispatcher (who knows owners and who is online) to start a handoff; audits the
+   * attempt and answers a refusal with an `error` frame.
+   */
+  async #handOff(
+    ws: WebSocket,
+    conn: ParticipantIdentity,
+    action: string,
+    details: Record<string, unknown>,
+    ask: (
+      dispatcher: DurableObjectStub<Dispatcher>,
+      chatId: string,
+      from: AgentRef,
+    ) => Promise<HandoffError | null>,
+  ): Promise<void> {
     const chatId = this.#host.meta.chatId ?? "";
-    let refused: Awaited<ReturnType<ReturnType<typeof getDispatcher>["invite"]>>;
+    let refused: HandoffError | null;
     try {
-      refused = await getDispatcher(this.#host.env).invite({
-        chatId,
-        from: agentRef(conn),
-        agentId,
-      });
+      refused = await ask(getDispatcher(this.#host.env), chatId, agentRef(conn));
     } catch (error) {
-      console.error(`[parley] chat ${chatId}: invitation failed`, error);
+      console.error(`[parley] chat ${chatId}: ${action} failed`, error);
       return sendError(ws, "unavailable", "Try again in a moment.");
     }
-    await this.#host.audit(conn, "chat.invite", refused ? "failure" : "success", {
-      agentId,
+    await this.#host.audit(conn, action, refused ? "failure" : "success", {
+      ...details,
       ...(refused ? { reason: refused.code } : {}),
     });
     if (refused) sendError(ws, refused.code, refused.message);

@@ -1,6 +1,7 @@
 /**
  * ChatSession — one Durable Object per chat: the sockets of the visitor and agents, the
- * ordered event log, and the flush of events to D1.
+ * ordered event log, and who receives what. Helpers: chat-persistence (flush to D1),
+ * chat-desk (transfer, invite, leave), secure-forms, monitor-access.
  *
  * Sockets are accepted the standard way (`ws.accept()`), not through the Hibernation API:
  * an object with open standard sockets stays resident, so memory-only state (the secure
@@ -19,21 +20,20 @@ import {
 import type { AgentRef } from "../src/protocol/dispatcher-frames.ts";
 import { SUBPROTOCOL } from "../src/protocol/limits.ts";
 import { parseFrame, safeJson } from "../src/protocol/parse-frame.ts";
-import { CHAT_ACTIONS, CHAT_SOCKET_MODES } from "../src/security/action-permissions.ts";
+import { CHAT_ACTIONS } from "../src/security/action-permissions.ts";
 import type { Permission } from "../src/security/permissions.ts";
 import { TokenBuckets } from "../src/security/token-bucket.ts";
 import type { AuditEntry } from "../src/store/audit.ts";
-import { endChat } from "../src/store/chats.ts";
-import { type AgentAccess, accessOf } from "../src/store/grants.ts";
-import { insertEvents } from "../src/store/messages.ts";
+import { accessOf } from "../src/store/grants.ts";
 import type { Env } from "../worker/env.ts";
 import { appendAudit } from "./audit-log.ts";
 import { ChatDesk } from "./chat-desk.ts";
 import { send, sendError, sender } from "./chat-frames-out.ts";
 import { ChatMeta, type ChatMetaInit } from "./chat-meta.ts";
-import { getDispatcher } from "./dispatcher.ts";
+import { ChatPersistence } from "./chat-persistence.ts";
 import { DueItems } from "./due-items.ts";
 import { EventLog } from "./event-log.ts";
+import { withdrawnMonitors } from "./monitor-access.ts";
 import {
   PARTICIPANT_HEADER,
   type ParticipantIdentity,
@@ -42,13 +42,6 @@ import {
 import { SecureForms } from "./secure-forms.ts";
 import { SESSION_CHECK_MS, SessionActivity } from "./session-activity.ts";
 
-/** Events written to D1 per flush. */
-const FLUSH_BATCH = 200;
-/** Batch window: events arriving within it are flushed together. */
-const FLUSH_DELAY_MS = 50;
-/** If the in-memory flush never runs (eviction, D1 down), the alarm retries after this. */
-const FLUSH_SAFETY_MS = 10_000;
-const RETRY_BACKOFF_MS = 5_000;
 /** RATE_MESSAGES_PER_SOCKET_PER_10S counts frames over this period. */
 const FRAME_RATE_PERIOD_MS = 10_000;
 
@@ -71,7 +64,7 @@ export class ChatSession extends DurableObject<Env> {
    */
   readonly #frameBudget: TokenBuckets;
   readonly #desk: ChatDesk;
-  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #persistence: ChatPersistence;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -79,6 +72,13 @@ export class ChatSession extends DurableObject<Env> {
     this.#log = new EventLog(ctx.storage.sql);
     this.#meta = new ChatMeta(ctx.storage.sql);
     this.#due = new DueItems(ctx.storage);
+    this.#persistence = new ChatPersistence({
+      env,
+      log: this.#log,
+      meta: this.#meta,
+      due: this.#due,
+      waitUntil: (promise) => ctx.waitUntil(promise),
+    });
     this.#frameBudget = new TokenBuckets(
       this.#config.rateLimits.messagesPerSocketPer10s,
       FRAME_RATE_PERIOD_MS,
@@ -190,8 +190,8 @@ export class ChatSession extends DurableObject<Env> {
   /** Runs due items: D1 flush retries and the end-of-chat bookkeeping. */
   override async alarm(): Promise<void> {
     for (const item of this.#due.due(Date.now())) {
-      if (item === "flush") await this.#flush();
-      else if (item === "finalize") await this.#finalize();
+      if (item === "flush") await this.#persistence.flush();
+      else if (item === "finalize") await this.#persistence.finalize();
       else if (item === "sessions") await this.#checkSessions();
       else if (item === "secure_form") await this.#forms.wipeExpired();
     }
@@ -367,8 +367,8 @@ export class ChatSession extends DurableObject<Env> {
     this.#append({ kind: "ended", from: sender(conn), reason: conn.role });
     await this.#due.schedule("finalize", now);
     await this.#audit(conn, "chat.end", "success");
-    await this.#flush();
-    await this.#finalize();
+    await this.#persistence.flush();
+    await this.#persistence.finalize();
     for (const ws of this.#connections.keys()) ws.close(1000, "chat ended");
     this.#connections.clear();
   }
@@ -406,25 +406,11 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   async #closeWithdrawnMonitors(agents: [WebSocket, Connection][]): Promise<void> {
-    const monitors = agents.filter(([, conn]) => conn.mode === "monitor");
-    if (monitors.length === 0) return;
-    let access: Map<string, AgentAccess>;
-    try {
-      access = await accessOf(this.env.DB, [...new Set(monitors.map(([, c]) => c.id))]);
-    } catch (error) {
-      console.error("[parley] checking monitor permissions failed", error);
-      return; // the next check tries again
-    }
+    const monitors = agents.flatMap(([ws, conn]): [WebSocket, string][] =>
+      conn.mode === "monitor" ? [[ws, conn.id]] : [],
+    );
     const department = this.#meta.department ?? "";
-    for (const [ws, conn] of monitors) {
-      const now = access.get(conn.id);
-      // The same rule as at the upgrade: the permission and the chat's department.
-      if (
-        now?.permissions.includes(CHAT_SOCKET_MODES.monitor) &&
-        now.departments.includes(department)
-      ) {
-        continue;
-      }
+    for (const ws of (await withdrawnMonitors(this.env.DB, department, monitors)) ?? []) {
       this.#connections.delete(ws);
       ws.close(1008, "permission withdrawn");
     }
@@ -447,7 +433,7 @@ export class ChatSession extends DurableObject<Env> {
     for (const [ws, conn] of this.#connections) {
       if (conn.greeted && this.#receives(conn, event.kind)) send(ws, { type: "event", ...event });
     }
-    this.#scheduleFlush();
+    this.#persistence.scheduleFlush();
   }
 
   /** Internal events (whispers) never reach the visitor, live or on replay. */
@@ -460,49 +446,6 @@ export class ChatSession extends DurableObject<Env> {
       if (conn.role !== "agent" || conn.id !== agentId || conn.mode !== "participate") continue;
       this.#connections.delete(ws);
       ws.close(1000, reason);
-    }
-  }
-
-  #scheduleFlush(): void {
-    if (!this.#due.has("flush")) {
-      // Written before the flush runs, so an eviction in between still leads to a flush.
-      this.ctx.waitUntil(this.#due.schedule("flush", Date.now() + FLUSH_SAFETY_MS));
-    }
-    this.#flushTimer ??= setTimeout(() => {
-      this.#flushTimer = undefined;
-      this.ctx.waitUntil(this.#flush());
-    }, FLUSH_DELAY_MS);
-  }
-
-  /** Writes unflushed events to D1 (idempotent); on failure the alarm retries. */
-  async #flush(): Promise<void> {
-    const chatId = this.#meta.chatId;
-    if (!chatId) return;
-    try {
-      for (let batch = this.#log.unflushed(FLUSH_BATCH); batch.length > 0; ) {
-        await insertEvents(this.env.DB, chatId, batch);
-        this.#log.markFlushed(batch[batch.length - 1]?.seq ?? 0);
-        batch = this.#log.unflushed(FLUSH_BATCH);
-      }
-      await this.#due.cancel("flush");
-    } catch (error) {
-      console.error(`[parley] chat ${chatId}: D1 flush failed, retrying`, error);
-      await this.#due.reschedule("flush", Date.now() + RETRY_BACKOFF_MS);
-    }
-  }
-
-  /** After the end: mark the chat ended in D1 and free the agent's capacity. */
-  async #finalize(): Promise<void> {
-    const chatId = this.#meta.chatId;
-    const endedAt = this.#meta.endedAt;
-    if (!chatId || endedAt === null) return this.#due.cancel("finalize");
-    try {
-      await endChat(this.env.DB, chatId, endedAt);
-      await getDispatcher(this.env).chatEnded(chatId);
-      await this.#due.cancel("finalize");
-    } catch (error) {
-      console.error(`[parley] chat ${chatId}: finalize failed, retrying`, error);
-      await this.#due.reschedule("finalize", Date.now() + RETRY_BACKOFF_MS);
     }
   }
 }

@@ -195,7 +195,7 @@ export class Handoffs {
       findChat(env.DB, chatId),
       chatAgentRole(env.DB, chatId, agentId),
     ]);
-    if (!chat || chat.status !== "active") return { code: "not_found", message: "No such chat." };
+    if (chat?.status !== "active") return { code: "not_found", message: "No such chat." };
     if (role !== null) {
       return { code: "already_participating", message: "That agent is already in the chat." };
     }

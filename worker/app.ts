@@ -13,10 +13,12 @@ import { httpsOnly } from "./middleware/https-only.ts";
 import { ipAllowlist } from "./middleware/ip-allowlist.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
 import { agentRoutes } from "./routes/agent.ts";
+import { agentChatsRoutes } from "./routes/agent-chats.ts";
 import { agentsRoutes } from "./routes/agents.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { bansRoutes } from "./routes/bans.ts";
+import { cannedMessagesRoutes } from "./routes/canned-messages.ts";
 import { departmentsRoutes } from "./routes/departments.ts";
 import { groupsRoutes } from "./routes/groups.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -24,8 +26,10 @@ import { mfaRoutes } from "./routes/mfa.ts";
 import { offlineMessagesRoutes } from "./routes/offline-messages.ts";
 import { passwordRoutes } from "./routes/password.ts";
 import { reauthRoutes } from "./routes/reauth.ts";
+import { routingRoutes } from "./routes/routing.ts";
 import { securityRoutes } from "./routes/security-settings.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
+import { surveyRoutes } from "./routes/survey.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { transcriptsRoutes } from "./routes/transcripts.ts";
 import { visitorRoutes } from "./routes/visitor.ts";
@@ -35,13 +39,16 @@ const CONSOLE_API = [
   "/api/auth",
   "/api/agent",
   "/api/agents",
+  "/api/agent-chats",
   "/api/departments",
   "/api/groups",
   "/api/audit",
   "/api/transcripts",
   "/api/offline-messages",
   "/api/bans",
+  "/api/canned-messages",
   "/api/security",
+  "/api/routing",
 ];
 
 /** Creates the application. */
@@ -66,14 +73,15 @@ export function createApp(): Hono<AppEnv> {
   );
 
   // The widget runs on customers' sites: let listed origins call the visitor API (no
-  // credentials; the chat token travels in the socket handshake, not in a cookie).
+  // credentials; the chat token travels in the socket handshake or, for the survey, in
+  // `Authorization`, never in a cookie).
   app.use(
     "/api/visitor/*",
     cors({
       origin: (origin, c: Context<AppEnv>) =>
         c.var.config.widgetOrigins.includes(origin) ? origin : null,
       allowMethods: ["GET", "POST"],
-      allowHeaders: ["content-type"],
+      allowHeaders: ["content-type", "authorization"],
       maxAge: 600,
     }),
   );
@@ -99,16 +107,20 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/auth/reauth", reauthRoutes);
   app.route("/api/auth/tokens", tokenRoutes);
   app.route("/api/auth", authRoutes);
+  app.route("/api/visitor/chats", surveyRoutes);
   app.route("/api/visitor", visitorRoutes);
   app.route("/api/agent", agentRoutes);
   app.route("/api/agents", agentsRoutes);
+  app.route("/api/agent-chats", agentChatsRoutes);
   app.route("/api/departments", departmentsRoutes);
   app.route("/api/groups", groupsRoutes);
   app.route("/api/audit", auditRoutes);
   app.route("/api/transcripts", transcriptsRoutes);
   app.route("/api/offline-messages", offlineMessagesRoutes);
   app.route("/api/bans", bansRoutes);
+  app.route("/api/canned-messages", cannedMessagesRoutes);
   app.route("/api/security", securityRoutes);
+  app.route("/api/routing", routingRoutes);
 
   app.all("/api/*", () => {
     throw new ApiError(404, "not_found", "No such endpoint.");

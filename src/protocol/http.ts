@@ -4,6 +4,11 @@ import type { AltchaChallenge } from "../security/captcha.ts";
 import { maskCardNumbers } from "../security/card-masking.ts";
 import { IpRuleError, parseIpRule } from "../security/ip-rules.ts";
 import type { Permission } from "../security/permissions.ts";
+import {
+  type OfflineMessageHandler,
+  type OfflineMessageReply,
+  offlineMessageStatus,
+} from "./inbox.ts";
 import { MAX_MESSAGE_CHARS } from "./limits.ts";
 import { maskedText, perMode } from "./masked-text.ts";
 
@@ -70,7 +75,9 @@ export type StartChatRequest = z.infer<typeof startChatRequest>;
 
 export type StartChatResponse =
   | { chatId: string; token: string; visitorId: string; queuePosition: number }
-  | { offline: true; reason: "no_agents" };
+  | { offline: true; reason: "no_agents" }
+  /** The department is closed; `opensAt` (ms) is its next opening within 14 days, or null. */
+  | { offline: true; reason: "outside_hours"; opensAt: number | null };
 
 /**
  * `details.captcha` of a `captcha_required` / `captcha_invalid` answer to chat creation:
@@ -310,7 +317,7 @@ export type TranscriptSearchQuery = z.infer<typeof transcriptSearchQuery>;
 
 /** `GET /api/offline-messages` query string. */
 export const offlineMessageSearchQuery = z
-  .object(searchWindow)
+  .object({ ...searchWindow, status: offlineMessageStatus.optional() })
   .strict()
   .refine(fromBeforeTo, fromBeforeToIssue);
 export type OfflineMessageSearchQuery = z.infer<typeof offlineMessageSearchQuery>;
@@ -359,6 +366,9 @@ export interface TranscriptResponse {
     pageUrl: string | null;
     variables: Record<string, string> | null;
     acceptedAt: number | null;
+    /** The post-chat survey's comment (card-masked) and time; null until the visitor rates. */
+    surveyComment: string | null;
+    surveyAt: number | null;
   };
   messages: TranscriptMessage[];
 }
@@ -372,6 +382,9 @@ export interface OfflineMessageSummary {
   message: string;
   pageUrl: string | null;
   createdAt: number;
+  /** When and by whom it was marked handled (or answered); null while open. */
+  handledAt: number | null;
+  handledBy: OfflineMessageHandler | null;
 }
 
 /** `GET /api/offline-messages` response body. */
@@ -380,9 +393,9 @@ export interface OfflineMessageSearchResponse {
   nextCursor: string | null;
 }
 
-/** `GET /api/offline-messages/:id` response body: adds the sender's IP. */
+/** `GET /api/offline-messages/:id` response body: adds the sender's IP and the replies. */
 export interface OfflineMessageResponse {
-  offlineMessage: OfflineMessageSummary & { ip: string | null };
+  offlineMessage: OfflineMessageSummary & { ip: string | null; replies: OfflineMessageReply[] };
 }
 
 // ── Ban list (console, `bans.manage`) ────────────────────────────────────────────────────

@@ -317,3 +317,26 @@ export function recordConsole(
     },
   };
 }
+
+/**
+ * An actor's audit rows, oldest first, `details` parsed; `action` filters with SQL LIKE
+ * (`"canned_message.%"` for a family of actions).
+ */
+export async function auditRowsOf(actorId: string, action?: string) {
+  const { results } = await env.DB.prepare(
+    `SELECT action, target, outcome, department, details FROM audit_log
+     WHERE actor_id = ?1 AND (?2 IS NULL OR action LIKE ?2) ORDER BY id`,
+  )
+    .bind(actorId, action ?? null)
+    .all<{
+      action: string;
+      target: string | null;
+      outcome: string;
+      department: string | null;
+      details: string | null;
+    }>();
+  return results.map((row) => ({
+    ...row,
+    details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null,
+  }));
+}

@@ -118,12 +118,14 @@ describe("route declarations", () => {
     expect(open).toEqual([
       "DELETE /api/auth/sessions/:id agent",
       "DELETE /api/auth/tokens/:id agent",
+      "DELETE /api/canned-messages/:id agent",
       "GET /api/agent/chats/:id/ws agent",
       "GET /api/agent/ws agent",
       "GET /api/auth/captcha public",
       "GET /api/auth/me agent",
       "GET /api/auth/sessions agent",
       "GET /api/auth/tokens agent",
+      "GET /api/canned-messages agent",
       "GET /api/visitor/chats/:id/ws public",
       "POST /api/auth/login public",
       "POST /api/auth/logout agent",
@@ -134,8 +136,11 @@ describe("route declarations", () => {
       "POST /api/auth/password/reset public",
       "POST /api/auth/reauth agent",
       "POST /api/auth/tokens agent",
+      "POST /api/canned-messages agent",
       "POST /api/visitor/chats public",
+      "POST /api/visitor/chats/:id/survey public",
       "POST /api/visitor/offline-messages public",
+      "PUT /api/canned-messages/:id agent",
     ]);
   });
 

@@ -6,7 +6,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { TranscriptResponse, TranscriptSearchResponse } from "../../src/protocol/http.ts";
-import { login, ORIGIN, seedAgent, uniqueDepartment } from "./helpers.ts";
+import { auditRowsOf, login, ORIGIN, seedAgent, uniqueDepartment } from "./helpers.ts";
 
 /** 2024-05-01T00:00:00Z: a day boundary, so date-only filters can be tested. */
 const MAY_1 = Date.UTC(2024, 4, 1);
@@ -93,24 +93,7 @@ async function search(cookie: string, params: Record<string, string | number>) {
   return { ...body, ids: body.transcripts.map((t) => t.id) };
 }
 
-async function auditRows(actorId: string, action?: string) {
-  const { results } = await env.DB.prepare(
-    `SELECT action, target, outcome, department, details FROM audit_log
-     WHERE actor_id = ?1 AND (?2 IS NULL OR action = ?2) ORDER BY id`,
-  )
-    .bind(actorId, action ?? null)
-    .all<{
-      action: string;
-      target: string | null;
-      outcome: string;
-      department: string | null;
-      details: string | null;
-    }>();
-  return results.map((row) => ({
-    ...row,
-    details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null,
-  }));
-}
+const auditRows = auditRowsOf;
 
 describe("GET /api/transcripts: permissions and scope", () => {
   it("answers 403 forbidden without a transcript permission, and audits the denial", async () => {

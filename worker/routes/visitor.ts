@@ -20,6 +20,7 @@ import { createChat, markChatMissed } from "../../src/store/chats.ts";
 import { createOfflineMessage } from "../../src/store/offline-messages.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
+import { outsideHours } from "../business-hours-gate.ts";
 import { clientInfo } from "../client-info.ts";
 import { publicRoute } from "../middleware/access.ts";
 import { assertOrigin } from "../middleware/origin.ts";
@@ -55,6 +56,10 @@ visitorRoutes.post(
     const form = await readJson(c, startChatRequestFor(c.var.config.cardMasking));
     const verified = await verifiedVisitor(c, form.identity);
     const department = await resolveDepartment(c.env.DB, form.department);
+    // Before the CAPTCHA and the ban list: nobody solves a puzzle to learn that it is closed,
+    // and a banned visitor gets the same answer as everyone while it is.
+    const closed = await outsideHours(c.env.DB, department, Date.now());
+    if (closed) return c.json(closed, 200);
     await assertChatCaptcha(c, form.captcha);
     const knownIds = [verified?.visitorId, form.visitorId].filter((id) => id !== undefined);
     if (await enforceBans(c, "chat_start", knownIds)) {

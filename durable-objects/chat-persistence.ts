@@ -1,0 +1,84 @@
+/**
+ * Copying a chat from its ChatSession to D1: events in batches shortly after they are stored
+ * (the alarm retries when D1 fails or the object was evicted first), and the end of the chat
+ * (D1 status, then the Dispatcher frees the agent's capacity). Every step is idempotent.
+ */
+import { endChat } from "../src/store/chats.ts";
+import { insertEvents } from "../src/store/messages.ts";
+import type { Env } from "../worker/env.ts";
+import type { ChatMeta } from "./chat-meta.ts";
+import { getDispatcher } from "./dispatcher.ts";
+import type { DueItems } from "./due-items.ts";
+import type { EventLog } from "./event-log.ts";
+
+/** Events written to D1 per flush. */
+const FLUSH_BATCH = 200;
+/** Batch window: events arriving within it are flushed together. */
+const FLUSH_DELAY_MS = 50;
+/** If the in-memory flush never runs (eviction, D1 down), the alarm retries after this. */
+const FLUSH_SAFETY_MS = 10_000;
+const RETRY_BACKOFF_MS = 5_000;
+
+export interface ChatPersistenceHost {
+  env: Env;
+  log: EventLog;
+  meta: ChatMeta;
+  due: DueItems;
+  waitUntil: (promise: Promise<unknown>) => void;
+}
+
+export class ChatPersistence {
+  readonly #host: ChatPersistenceHost;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(host: ChatPersistenceHost) {
+    this.#host = host;
+  }
+
+  /** A new event was stored: flush soon, and make sure the alarm does it if we are evicted. */
+  scheduleFlush(): void {
+    const { due, waitUntil } = this.#host;
+    if (!due.has("flush")) {
+      // Written before the flush runs, so an eviction in between still leads to a flush.
+      waitUntil(due.schedule("flush", Date.now() + FLUSH_SAFETY_MS));
+    }
+    this.#flushTimer ??= setTimeout(() => {
+      this.#flushTimer = undefined;
+      waitUntil(this.flush());
+    }, FLUSH_DELAY_MS);
+  }
+
+  /** Writes unflushed events to D1 (idempotent); on failure the alarm retries. */
+  async flush(): Promise<void> {
+    const { env, log, meta, due } = this.#host;
+    const chatId = meta.chatId;
+    if (!chatId) return;
+    try {
+      for (let batch = log.unflushed(FLUSH_BATCH); batch.length > 0; ) {
+        await insertEvents(env.DB, chatId, batch);
+        log.markFlushed(batch[batch.length - 1]?.seq ?? 0);
+        batch = log.unflushed(FLUSH_BATCH);
+      }
+      await due.cancel("flush");
+    } catch (error) {
+      console.error(`[parley] chat ${chatId}: D1 flush failed, retrying`, error);
+      await due.reschedule("flush", Date.now() + RETRY_BACKOFF_MS);
+    }
+  }
+
+  /** After the end: mark the chat ended in D1 and free the agent's capacity. */
+  async finalize(): Promise<void> {
+    const { env, meta, due } = this.#host;
+    const chatId = meta.chatId;
+    const endedAt = meta.endedAt;
+    if (!chatId || endedAt === null) return due.cancel("finalize");
+    try {
+      await endChat(env.DB, chatId, endedAt);
+      await getDispatcher(env).chatEnded(chatId);
+      await due.cancel("finalize");
+    } catch (error) {
+      console.error(`[parley] chat ${chatId}: finalize failed, retrying`, error);
+      await due.reschedule("finalize", Date.now() + RETRY_BACKOFF_MS);
+    }
+  }
+}

@@ -35,6 +35,8 @@ export interface QueueEntry {
    */
   transferFrom: string | null;
   transferTo: string | null;
+  /** Offered first to this agent (who invited the visitor), then routed as usual. */
+  preferredAgent: string | null;
 }
 
 interface AgentRow extends Record<string, SqlStorageValue> {
@@ -60,6 +62,7 @@ interface QueueRow extends Record<string, SqlStorageValue> {
   overflowed_from: string;
   transfer_from: string | null;
   transfer_to: string | null;
+  preferred_agent: string | null;
 }
 
 export class DispatcherState {
@@ -80,6 +83,7 @@ export class DispatcherState {
       overflowed_from: "TEXT NOT NULL DEFAULT '[]'",
       transfer_from: "TEXT",
       transfer_to: "TEXT",
+      preferred_agent: "TEXT",
     });
     sql.exec(`CREATE TABLE IF NOT EXISTS assignments (
       chat_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, assigned_at INTEGER NOT NULL)`);
@@ -139,11 +143,17 @@ export class DispatcherState {
 
   enqueue(
     entry: Pick<QueueEntry, "chatId" | "department" | "visitor" | "createdAt"> &
-      Partial<Pick<QueueEntry, "enteredAt" | "transferFrom" | "transferTo" | "refusedBy">>,
+      Partial<
+        Pick<
+          QueueEntry,
+          "enteredAt" | "transferFrom" | "transferTo" | "refusedBy" | "preferredAgent"
+        >
+      >,
   ): void {
     this.#sql.exec(
       `INSERT OR IGNORE INTO queue (chat_id, department, visitor, created_at, entered_at,
-         transfer_from, transfer_to, refused_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+         transfer_from, transfer_to, refused_by, preferred_agent)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       entry.chatId,
       entry.department,
       JSON.stringify(entry.visitor),
@@ -152,6 +162,7 @@ export class DispatcherState {
       entry.transferFrom ?? null,
       entry.transferTo ?? null,
       JSON.stringify(entry.refusedBy ?? []),
+      entry.preferredAgent ?? null,
     );
   }
 
@@ -321,5 +332,6 @@ function toQueueEntry(row: QueueRow): QueueEntry {
     overflowedFrom: JSON.parse(row.overflowed_from) as string[],
     transferFrom: row.transfer_from,
     transferTo: row.transfer_to,
+    preferredAgent: row.preferred_agent,
   };
 }

@@ -123,17 +123,23 @@ export class Dispatcher extends DurableObject<Env> {
 
   /**
    * Puts a new chat in the queue and offers it, or answers offline when no agent of the
-   * department is online (the visitor then gets the offline-message form).
+   * department is online (the visitor then gets the offline-message form). A chat the visitor
+   * started from an agent's invitation names that agent: it is offered to them first.
    */
   async enqueue(chat: {
     chatId: string;
     department: string;
     visitor: VisitorSummary;
     createdAt: number;
+    preferredAgent?: string | null;
   }): Promise<EnqueueResult> {
     const online = this.#router
       .candidates()
-      .some((agent) => agent.online && agent.departments.includes(chat.department));
+      .some(
+        (agent) =>
+          agent.online &&
+          (agent.departments.includes(chat.department) || agent.id === chat.preferredAgent),
+      );
     if (!online) return { offline: true };
     this.#state.enqueue(chat);
     await this.#router.route();

@@ -26,6 +26,11 @@ export interface RoutingRequest {
   /** Agents who let the offer expire: offered again only when nobody else can take it. */
   expiredFor: readonly string[];
   strategy: RoutingStrategy;
+  /**
+   * An agent to offer the chat to first, whatever the strategy and department (the agent who
+   * invited the visitor), as long as they are online with room and have not declined it.
+   */
+  preferredAgent?: string | null;
 }
 
 /** The agent to offer the chat to, or null when nobody eligible has spare capacity. */
@@ -33,13 +38,19 @@ export function pickAgent(
   candidates: readonly Candidate[],
   request: RoutingRequest,
 ): string | null {
+  const available = (agent: Candidate) =>
+    agent.online && agent.load < agent.capacity && !request.refusedBy.includes(agent.id);
+  const preferred = request.preferredAgent;
+  if (
+    preferred &&
+    !request.expiredFor.includes(preferred) &&
+    candidates.some((agent) => agent.id === preferred && available(agent))
+  ) {
+    return preferred;
+  }
   if (request.strategy === "manual") return null;
   const eligible = candidates.filter(
-    (agent) =>
-      agent.online &&
-      agent.load < agent.capacity &&
-      agent.departments.includes(request.department) &&
-      !request.refusedBy.includes(agent.id),
+    (agent) => available(agent) && agent.departments.includes(request.department),
   );
   const fresh = eligible.filter((agent) => !request.expiredFor.includes(agent.id));
   const pool = fresh.length > 0 ? fresh : eligible;

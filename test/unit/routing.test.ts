@@ -63,4 +63,23 @@ describe("pickAgent", () => {
   it("manual offers to nobody: agents pick from the queue", () => {
     expect(pickAgent([agent("a")], { ...request, strategy: "manual" })).toBeNull();
   });
+
+  it("offers to the preferred agent first, whatever the strategy, load or department", () => {
+    const invited = agent("z", { load: 4, departments: ["sales"] });
+    const candidates = [agent("a"), invited];
+    for (const strategy of ["least_busy", "round_robin", "manual"] as const) {
+      expect(pickAgent(candidates, { ...request, strategy, preferredAgent: "z" })).toBe("z");
+    }
+  });
+
+  it("routes as usual once the preferred agent cannot or will not take it", () => {
+    const candidates = [agent("a"), agent("z", { load: 5 })];
+    expect(pickAgent(candidates, { ...request, preferredAgent: "z" })).toBe("a");
+    const free = [agent("a"), agent("z")];
+    expect(pickAgent(free, { ...request, preferredAgent: "z", refusedBy: ["z"] })).toBe("a");
+    expect(pickAgent(free, { ...request, preferredAgent: "z", expiredFor: ["z"] })).toBe("a");
+    expect(pickAgent([agent("z", { online: false })], { ...request, preferredAgent: "z" })).toBe(
+      null,
+    );
+  });
 });

@@ -32,7 +32,10 @@ export const securityHeaders = () =>
       headers.set("Content-Security-Policy", CONSOLE_CSP);
       headers.set("X-Frame-Options", "DENY");
     }
-    if (c.req.path.startsWith("/api/")) headers.set("Cache-Control", "no-store");
+    // API answers are not cached, unless the route chose otherwise (the widget configuration).
+    if (c.req.path.startsWith("/api/") && !headers.has("Cache-Control")) {
+      headers.set("Cache-Control", "no-store");
+    }
     if (c.req.path === "/widget.js" || c.req.path === "/widget.js.sri") {
       // A stable URL embedded with an SRI hash: caches revalidate often (an update reaches
       // sites within minutes; the integrity hash changes with it), and customers' pages

@@ -87,7 +87,7 @@ export class Router {
   async route(): Promise<void> {
     // Before reading any state: this may await D1, and other events may run meanwhile.
     await this.rules.refresh();
-    for (const entry of this.#host.state.queue()) {
+    for (const entry of this.ordered()) {
       // A transfer to one agent is offered to them alone, once (dispatcher-handoffs.ts).
       if (entry.offeredTo || entry.transferTo) continue;
       const strategy = this.rules.strategy(entry.department);
@@ -162,13 +162,31 @@ export class Router {
     }
   }
 
+  /**
+   * The queue in serving order: in each department, chats of visitors in one of its priority
+   * segments first, then oldest first.
+   */
+  ordered(): QueueEntry[] {
+    const first = (entry: QueueEntry) => {
+      const wanted = this.rules.prioritySegments(entry.department);
+      return entry.visitor.segments?.some((id) => wanted.includes(id)) ? 0 : 1;
+    };
+    // Array.prototype.sort is stable: the oldest-first order holds within each rank.
+    return this.#host.state.queue().sort((a, b) => first(a) - first(b));
+  }
+
+  /** Visitors' queue positions, in serving order. */
+  positions(): Map<string, number> {
+    return this.#host.state.positions(this.ordered());
+  }
+
   queueFor(agentId: string): QueuedChat[] {
     // Waiting visitors' details are for agents who may take them.
     if (!this.#host.socketsOf(agentId).some((ws) => attachmentOf(ws).canAccept)) return [];
     const departments = this.#host.state.agent(agentId)?.departments ?? [];
-    const positions = this.#host.state.positions();
-    return this.#host.state
-      .queue()
+    const ordered = this.ordered();
+    const positions = this.#host.state.positions(ordered);
+    return ordered
       .filter((entry) => departments.includes(entry.department))
       .map((entry) => ({
         chatId: entry.chatId,
@@ -188,7 +206,7 @@ export class Router {
 
   /** Tells each waiting visitor's ChatSession about a changed queue position. */
   async #notifyPositions(): Promise<void> {
-    for (const [chatId, position] of this.#host.state.positions()) {
+    for (const [chatId, position] of this.positions()) {
       const entry = this.#host.state.queued(chatId);
       if (!entry || entry.notifiedPosition === position) continue;
       this.#host.state.setNotifiedPosition(chatId, position);

@@ -206,13 +206,14 @@ export class DispatcherState {
   }
 
   /**
-   * 1-based positions of the waiting chats within their department's queue. Chats being
-   * transferred are not waiting (their visitor is chatting), so they hold no position.
+   * 1-based positions of the waiting chats within their department's queue, in `ordered`
+   * order (default: oldest first). Chats being transferred are not waiting (their visitor is
+   * chatting), so they hold no position.
    */
-  positions(): Map<string, number> {
+  positions(ordered: readonly QueueEntry[] = this.queue()): Map<string, number> {
     const counts = new Map<string, number>();
     const positions = new Map<string, number>();
-    for (const entry of this.queue()) {
+    for (const entry of ordered) {
       if (entry.transferFrom) continue;
       const position = (counts.get(entry.department) ?? 0) + 1;
       counts.set(entry.department, position);

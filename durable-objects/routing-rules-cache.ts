@@ -43,6 +43,11 @@ export class RoutingRulesCache {
     return this.of(department)?.strategy ?? "least_busy";
   }
 
+  /** The segments whose visitors the department serves first. */
+  prioritySegments(department: string): readonly string[] {
+    return this.of(department)?.prioritySegments ?? [];
+  }
+
   /** The department's offer timeout in ms, or `fallbackMs` (OFFER_TIMEOUT). */
   offerTimeoutMs(department: string, fallbackMs: number): number {
     const seconds = this.of(department)?.offerTimeoutSeconds;

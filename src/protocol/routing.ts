@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { departmentId } from "./http.ts";
+import { segmentId } from "./segments.ts";
 
 /** How a department's waiting chats reach agents. */
 export const ROUTING_STRATEGIES = ["least_busy", "round_robin", "manual"] as const;
@@ -62,6 +63,15 @@ export const routingRuleRequest = z
     overflowAfterSeconds: z.number().int().min(10).max(3600).nullable().default(null),
     /** Null: always open. Outside them, chat start answers `offline` (`outside_hours`). */
     businessHours: businessHours.nullable().default(null),
+    /**
+     * Visitor segments served first: a waiting chat whose visitor is in one of them goes
+     * ahead of the others (then oldest first), in offers and in queue positions.
+     */
+    prioritySegments: z
+      .array(segmentId)
+      .max(10)
+      .refine((ids) => new Set(ids).size === ids.length, "no duplicates")
+      .default([]),
   })
   .strict()
   .refine(

@@ -8,6 +8,7 @@ interface RuleRow {
   overflow_to: string | null;
   overflow_after_seconds: number | null;
   business_hours: string | null;
+  priority_segments: string | null;
   updated_at: number;
   updated_by: string | null;
 }
@@ -20,6 +21,7 @@ function toRule(row: RuleRow): RoutingRule {
     overflowTo: row.overflow_to,
     overflowAfterSeconds: row.overflow_after_seconds,
     businessHours: row.business_hours ? (JSON.parse(row.business_hours) as BusinessHours) : null,
+    prioritySegments: row.priority_segments ? (JSON.parse(row.priority_segments) as string[]) : [],
     updatedAt: row.updated_at,
     updatedBy: row.updated_by,
   };
@@ -48,13 +50,13 @@ export async function saveRoutingRule(db: D1Database, rule: RoutingRule): Promis
   await db
     .prepare(
       `INSERT INTO routing_rules (department_id, strategy, offer_timeout_seconds, overflow_to,
-         overflow_after_seconds, business_hours, updated_at, updated_by)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         overflow_after_seconds, business_hours, updated_at, updated_by, priority_segments)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
        ON CONFLICT (department_id) DO UPDATE SET strategy = excluded.strategy,
          offer_timeout_seconds = excluded.offer_timeout_seconds, overflow_to = excluded.overflow_to,
          overflow_after_seconds = excluded.overflow_after_seconds,
          business_hours = excluded.business_hours, updated_at = excluded.updated_at,
-         updated_by = excluded.updated_by`,
+         updated_by = excluded.updated_by, priority_segments = excluded.priority_segments`,
     )
     .bind(
       rule.departmentId,
@@ -65,6 +67,7 @@ export async function saveRoutingRule(db: D1Database, rule: RoutingRule): Promis
       rule.businessHours ? JSON.stringify(rule.businessHours) : null,
       rule.updatedAt,
       rule.updatedBy,
+      rule.prioritySegments.length > 0 ? JSON.stringify(rule.prioritySegments) : null,
     )
     .run();
 }

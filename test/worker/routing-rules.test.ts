@@ -67,6 +67,7 @@ const DEFAULTS = {
   overflowTo: null,
   overflowAfterSeconds: null,
   businessHours: null,
+  prioritySegments: [],
 };
 
 describe("/api/routing/rules", () => {
@@ -99,6 +100,7 @@ describe("/api/routing/rules", () => {
     expect(put.status, await put.clone().text()).toBe(200);
     const stored = {
       ...body,
+      prioritySegments: [],
       // The schema fills in the days without windows.
       businessHours: {
         ...BERLIN_OFFICE,

@@ -97,6 +97,28 @@ export async function verifyVisitorToken(
   return { sub: payload.sub, chat: payload.chat };
 }
 
+/**
+ * Signs a visitor's presence token (`aud: "presence"`, `sub`: the visitor id): the widget
+ * keeps it in localStorage and presents it on the presence socket, so a visitor keeps one
+ * id across visits without a cookie. It opens no chat.
+ */
+export function signPresenceToken(
+  visitorId: string,
+  key: Uint8Array,
+  lifetimeSeconds: number,
+): Promise<string> {
+  return sign({ sub: visitorId }, "presence", key, lifetimeSeconds);
+}
+
+/** Verifies a presence token; the visitor id, or null when invalid for any reason. */
+export async function verifyPresenceToken(
+  token: string,
+  keys: VerificationKeys,
+): Promise<string | null> {
+  const payload = await verify(token, "presence", keys);
+  return typeof payload?.sub === "string" ? payload.sub : null;
+}
+
 /** Signs an agent session token. */
 export function signSessionToken(
   claims: SessionClaims,

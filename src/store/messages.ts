@@ -7,7 +7,9 @@ const ROWS_PER_STATEMENT = 12;
 
 /**
  * Writes events idempotently: `INSERT OR IGNORE` keyed by (chat_id, seq), so a retried
- * flush never duplicates. All statements run in one batch (one transaction).
+ * flush never duplicates. All statements run in one batch (one transaction), with the chat's
+ * `first_response_at` (reports) when the batch holds an agent message: `coalesce` keeps the
+ * first one, since batches are flushed in order and a retry repeats the same time.
  */
 export async function insertEvents(
   db: D1Database,
@@ -36,6 +38,17 @@ export async function insertEvents(
            VALUES ${placeholders}`,
         )
         .bind(...values),
+    );
+  }
+  // Whispers (kind `whisper`) and visitor or system events are not a response to the visitor.
+  const response = events.find((event) => event.kind === "message" && event.from.role === "agent");
+  if (response) {
+    statements.push(
+      db
+        .prepare(
+          "UPDATE chats SET first_response_at = coalesce(first_response_at, ?1) WHERE id = ?2",
+        )
+        .bind(response.at, chatId),
     );
   }
   if (statements.length > 0) await db.batch(statements);

@@ -8,7 +8,8 @@
  * An append is first written to a `pending` table in this object's SQLite storage, so a
  * row is never lost once `append` returns, even when D1 fails or the object is evicted
  * mid-flush; the flush then moves pending rows to D1 and an alarm retries with backoff
- * until D1 takes them.
+ * until D1 takes them. The audit retention purge runs here too (`purgeBefore`), so deleting
+ * old rows never races an append.
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -28,6 +29,13 @@ import {
   readAuditRowHash,
   readLastChainedRow,
 } from "../src/store/audit.ts";
+import {
+  AUDIT_PURGE_BATCH,
+  type AuditPurgePlan,
+  auditPurgeRows,
+  deleteAuditRowsStatement,
+  planAuditPurge,
+} from "../src/store/retention.ts";
 import type { Env } from "../worker/env.ts";
 
 /** Rows per D1 batch (one INSERT of 13 parameters each; a batch is one transaction). */
@@ -139,6 +147,36 @@ export class AuditLog extends DurableObject<Env> {
     return value === null ? null : (JSON.parse(value) as AppendedRow);
   }
 
+  /**
+   * The audit retention purge (AUDIT_RETENTION_DAYS, run by the cron): deletes the oldest
+   * rows older than `cutoff`, up to `limit`, and appends a `retention` checkpoint anchored on
+   * the last of them plus an `audit.retention_purge` row, all in one D1 transaction, so the
+   * chain still verifies from the checkpoint and a row missing anywhere after it is still a
+   * gap. It runs here, under the flush mutex, so it never races this writer's appends; the
+   * admin CLI only appends, and a lost race for the next id is retried as for any append.
+   * Answers what was purged, or null when nothing was due.
+   */
+  async purgeBefore(
+    cutoff: number,
+    now: number,
+    limit = AUDIT_PURGE_BATCH,
+  ): Promise<AuditPurgePlan | null> {
+    let purged: AuditPurgePlan | null = null;
+    await this.#exclusive(async () => {
+      // Settles a batch in flight and appends the queue first: the purge's own rows then
+      // record the latest state, and `inflight` is free for them.
+      await this.#flush();
+      const plan = await planAuditPurge(this.env.DB, cutoff, limit);
+      if (!plan) return;
+      const written = await this.#write(auditPurgeRows(plan, cutoff, now), 0, [
+        deleteAuditRowsStatement(this.env.DB, plan.through),
+      ]);
+      this.#done(0, written);
+      purged = plan;
+    });
+    return purged;
+  }
+
   /** Retries the flush (safety net after an eviction, or backoff after a D1 failure). */
   override async alarm(): Promise<void> {
     await this.#flushOrRetryLater();
@@ -200,11 +238,16 @@ export class AuditLog extends DurableObject<Env> {
   }
 
   /**
-   * Appends the rows to D1 after the current head, in one batch; returns the last row. The
-   * batch is recorded as in flight first, so a commit whose answer was lost (or an eviction
-   * right after it) is recognised by the next flush instead of being appended twice.
+   * Appends the rows to D1 after the current head, in one batch with `after` (the purge's
+   * DELETE); returns the last row. The batch is recorded as in flight first, so a commit whose
+   * answer was lost (or an eviction right after it) is recognised by the next flush instead of
+   * being appended twice. `lastSeq` 0: rows that never were in the queue.
    */
-  async #write(contents: AuditRowContent[], lastSeq: number): Promise<AppendedRow> {
+  async #write(
+    contents: AuditRowContent[],
+    lastSeq: number,
+    after: D1PreparedStatement[] = [],
+  ): Promise<AppendedRow> {
     const db = this.env.DB;
     for (let attempt = 1; ; attempt++) {
       const rows = await this.#chainAfterHead(contents);
@@ -213,7 +256,7 @@ export class AuditLog extends DurableObject<Env> {
       const written = { id: last.id, hash: last.hash };
       this.#setState("inflight", JSON.stringify({ ...written, seq: lastSeq }));
       try {
-        await db.batch(rows.map((row) => insertAuditRowStatement(db, row)));
+        await db.batch([...rows.map((row) => insertAuditRowStatement(db, row)), ...after]);
         return written;
       } catch (error) {
         if (isAuditIdConflict(error) && attempt < ID_RACE_ATTEMPTS) continue;

@@ -80,11 +80,16 @@ export async function d1Execute(target: D1Target, statements: string[]): Promise
     await writeFile(file, `${statements.map((sql) => `${sql.trim()};`).join("\n")}\n`, {
       mode: 0o600,
     });
-    // --yes: remote file execution asks for confirmation, and a script has nobody to ask.
-    return await runD1(target, ["--file", file, ...(target.remote ? ["--yes"] : [])]);
+    return await d1ExecuteFile(target, file);
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
+}
+
+/** Runs an SQL file as one batch (see `d1Execute`; remote: an import, which returns no rows). */
+export function d1ExecuteFile(target: D1Target, file: string): Promise<Row[][]> {
+  // --yes: remote file execution asks for confirmation, and a script has nobody to ask.
+  return runD1(target, ["--file", file, ...(target.remote ? ["--yes"] : [])]);
 }
 
 /**
@@ -94,6 +99,15 @@ export async function d1Execute(target: D1Target, statements: string[]): Promise
 export async function d1Query(target: D1Target, sql: string): Promise<Row[]> {
   const results = await runD1(target, ["--command", sql.replace(/\s+/g, " ").trim()]);
   return results.flat();
+}
+
+/**
+ * Runs read-only statements with one `--command` and returns each statement's rows: one
+ * wrangler start (seconds) for many queries, and one consistent view of the database (D1 runs
+ * them as one request). The SQL is visible in `ps`, as with `d1Query`.
+ */
+export function d1QueryEach(target: D1Target, statements: string[]): Promise<Row[][]> {
+  return runD1(target, ["--command", statements.map((sql) => sql.trim()).join(";\n")]);
 }
 
 async function runD1(target: D1Target, source: string[]): Promise<Row[][]> {

@@ -100,6 +100,30 @@ export async function chainAuditRows(
   return chained;
 }
 
+/** What a checkpoint row says (see the module comment). */
+export interface CheckpointDetails {
+  reason: "chain_start" | "retention";
+  after: number;
+  anchor: string;
+}
+
+/** The content of a checkpoint row, written at `at` by the system (id assigned when chained). */
+export function checkpointRow(details: CheckpointDetails, at: number): AuditRowContent {
+  return {
+    id: 0,
+    at,
+    actor_type: "system",
+    actor_id: null,
+    action: CHECKPOINT_ACTION,
+    target: null,
+    outcome: "success",
+    ip: null,
+    user_agent: null,
+    details: JSON.stringify(details),
+    department: null,
+  };
+}
+
 /** The chain's end as a writer reads it before appending. */
 export interface ChainHead {
   /** The newest row (hash null for rows written before the chain existed); null: empty log. */
@@ -129,23 +153,12 @@ export async function chainAfterHead(
       prev = state.lastChained.hash;
     } else {
       id += 1;
-      rows.push({
-        id,
-        at: now,
-        actor_type: "system",
-        actor_id: null,
-        action: CHECKPOINT_ACTION,
-        target: null,
-        outcome: "success",
-        ip: null,
-        user_agent: null,
-        details: JSON.stringify({
-          reason: "chain_start",
-          after: state.head.id,
-          anchor: GENESIS_HASH,
-        }),
-        department: null,
-      });
+      const details = {
+        reason: "chain_start",
+        after: state.head.id,
+        anchor: GENESIS_HASH,
+      } as const;
+      rows.push({ ...checkpointRow(details, now), id });
       prev = GENESIS_HASH;
     }
   }
@@ -186,15 +199,13 @@ export interface AuditChainResult {
   problem: AuditChainProblem | null;
 }
 
-interface CheckpointDetails {
-  after?: unknown;
-  anchor?: unknown;
-}
+/** A stored checkpoint's details, unchecked. */
+type StoredCheckpointDetails = { [Key in "after" | "anchor"]?: unknown };
 
-function readCheckpointDetails(row: AuditRow): CheckpointDetails {
+function readCheckpointDetails(row: AuditRow): StoredCheckpointDetails {
   try {
     const parsed: unknown = JSON.parse(row.details ?? "null");
-    return typeof parsed === "object" && parsed !== null ? (parsed as CheckpointDetails) : {};
+    return typeof parsed === "object" && parsed !== null ? (parsed as StoredCheckpointDetails) : {};
   } catch {
     return {};
   }

@@ -2,7 +2,8 @@
  * D1 access to the audit log: the rows the audit writer appends (explicit ids, chained
  * hashes), the reads verification needs, and search. Rows never hold secrets, passwords or
  * card numbers. Only the audit Durable Object (durable-objects/audit-log.ts) and the admin
- * CLI append; nothing updates or deletes rows (a trigger refuses UPDATE).
+ * CLI append; nothing updates rows (a trigger refuses UPDATE), and only the writer's retention
+ * purge deletes them, oldest first behind a checkpoint (src/store/retention.ts).
  */
 import { type AuditRow, type AuditRowContent, CHECKPOINT_ACTION } from "../security/audit-chain.ts";
 import {

@@ -2,6 +2,7 @@
  * Failed authentication attempts: counts them per account and per IP, locks the account at
  * LOGIN_LOCKOUT_AFTER (its sessions end at once, PCI DSS 8.3.4) and builds the answer.
  * Shared by login and by password change (a stolen session must not guess passwords).
+ * Each counted failure and each lock also counts towards the security alerts (alerts.ts).
  */
 import type { Context } from "hono";
 import { appendAudit } from "../durable-objects/audit-log.ts";
@@ -13,6 +14,7 @@ import {
   recordFailure,
 } from "../src/store/login-failures.ts";
 import { revokeAgentSessions } from "../src/store/sessions.ts";
+import { countSecurityEvent } from "./alerts.ts";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
 import { clientInfo } from "./client-info.ts";
@@ -58,8 +60,10 @@ export async function countFailure(
     recordFailure(db, "account", key, now, { after: login.lockoutAfter, ms: login.lockoutMs }),
     ipKey ? recordFailure(db, "ip", ipKey, now, null) : null,
   ]);
+  countSecurityEvent(c, "failed_logins");
   if (account?.lockedUntil && account.lockedUntil > now) {
     if (agent && account.justLocked) {
+      countSecurityEvent(c, "lockouts");
       await revokeAgentSessions(db, agent.id, now);
       await appendAudit(c.env, {
         actorType: "system",

@@ -9,6 +9,7 @@ import { errors, jwtVerify } from "jose";
 import { z } from "zod";
 import { MAX_IDENTITY_CHARS } from "../protocol/http.ts";
 import { type MaskingMode, maskedText } from "../protocol/masked-text.ts";
+import { hmacSha256, toHex } from "./hmac.ts";
 
 const ALGORITHMS = ["HS256"];
 
@@ -93,19 +94,9 @@ export async function verifyVisitorIdentity(
  * secret, so the id reveals nothing about `sub` to whoever sees it (UUID v8 layout).
  */
 export async function identityVisitorId(sub: string, secret: Uint8Array): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new Uint8Array(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = new Uint8Array(
-    await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`parley-visitor:${sub}`)),
-  );
-  const bytes = mac.slice(0, 16);
+  const bytes = (await hmacSha256(secret, `parley-visitor:${sub}`)).slice(0, 16);
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x80; // version 8 (custom)
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // RFC 9562 variant
-  const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  const hex = toHex(bytes);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -11,6 +11,7 @@ import { createMiddleware } from "hono/factory";
 import { appendAudit } from "../../durable-objects/audit-log.ts";
 import { type IpRule, matchesIpRules, parseIpRules } from "../../src/security/ip-rules.ts";
 import { type AllowlistKind, readNarrowedAllowlists } from "../../src/store/security-settings.ts";
+import { countSecurityEvent } from "../alerts.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { clientInfo } from "../client-info.ts";
@@ -59,6 +60,7 @@ export const ipAllowlist = () =>
         details: { allowlist: kind },
         at: Date.now(),
       });
+      countSecurityEvent(c, "ip_denials");
       throw new ApiError(403, "ip_denied", "Access from this network is not allowed.");
     }
     await next();

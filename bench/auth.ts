@@ -3,24 +3,13 @@
  * requests per second on `wrangler dev`, each against a baseline measured in the same run
  * (a no-op round trip; /healthz throughput), since this machine is noisy.
  */
-import type { ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import { spawnWrangler } from "../scripts/lib/wrangler.ts";
 import { startDevServer } from "../test/helpers/dev-server.ts";
 import { machine, percentile } from "./stats.ts";
+import { startBenchWorker } from "./worker-process.ts";
 
 const SAMPLES = 40;
 const LOGINS = 60;
 const CONCURRENCY = 4;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 async function timed(url: string): Promise<{ ms: number; body: string }> {
   const start = performance.now();
@@ -29,39 +18,10 @@ async function timed(url: string): Promise<{ ms: number; body: string }> {
   return { ms: performance.now() - start, body };
 }
 
-async function waitUp(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (child.exitCode !== null) throw new Error("bench worker exited");
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-  throw new Error("bench worker did not start");
-}
-
 async function argon2InWorkerd(): Promise<void> {
-  const port = await freePort();
-  const child = spawnWrangler(
-    [
-      "dev",
-      "--config",
-      "bench/argon2-worker/wrangler.toml",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(await freePort()),
-      "--show-interactive-dev-session=false",
-    ],
-    { stdio: "ignore", detached: true },
-  );
+  const worker = await startBenchWorker("bench/argon2-worker/wrangler.toml", "/noop");
   try {
-    const base = `http://127.0.0.1:${port}`;
-    await waitUp(`${base}/noop`, child);
+    const base = worker.origin;
     const hash = (await timed(`${base}/hash`)).body; // also warms the WASM instance
     const noop: number[] = [];
     const hashes: number[] = [];
@@ -81,7 +41,7 @@ async function argon2InWorkerd(): Promise<void> {
     console.log(row("hash", hashes));
     console.log(row("verify", verifies));
   } finally {
-    if (child.pid) process.kill(-child.pid, "SIGTERM");
+    worker.stop();
   }
 }
 

@@ -178,8 +178,8 @@ export class ChatSession extends DurableObject<Env> {
       await this.#due.schedule("sessions", Date.now() + SESSION_CHECK_MS);
     }
     server.addEventListener("message", (event) => this.#onMessage(server, event.data));
-    server.addEventListener("close", () => this.#onClose(server));
-    server.addEventListener("error", () => this.#onClose(server));
+    server.addEventListener("close", (event) => this.#onClose(server, event.code));
+    server.addEventListener("error", () => this.#onClose(server, 1011));
     return new Response(null, {
       status: 101,
       webSocket: client,
@@ -416,8 +416,15 @@ export class ChatSession extends DurableObject<Env> {
     }
   }
 
-  #onClose(ws: WebSocket): void {
+  #onClose(ws: WebSocket, code: number): void {
     this.#connections.delete(ws);
+    // Answer the client's close frame, so its close completes at once instead of waiting
+    // for the connection to time out (and only then reconnecting).
+    try {
+      ws.close(code === 1005 || code === 1006 || code === 1011 ? 1000 : code, "closing");
+    } catch {
+      // Already closed.
+    }
   }
 
   // ── Events and persistence ──────────────────────────────────────────────────

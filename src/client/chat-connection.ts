@@ -29,9 +29,14 @@ export interface ChatConnectionOptions {
   lastSeq?: number;
   /** Give up reconnecting after this many failed attempts in a row (default: never). */
   maxFailures?: number;
+  /** Opens the underlying socket (see `reconnectingSocket`); browsers leave it out. */
+  createSocket?: (url: string, protocols: string[]) => WebSocket;
   /** A new event, in seq order, never twice. */
   onEvent(event: ChatEvent): void;
-  /** The server stored a message of ours (its `event` follows or has come). */
+  /**
+   * The server stored a message of ours: its `ack`, or, when the ack was lost with a dropped
+   * socket, its own event in the replay (once per message either way).
+   */
   onAck?(clientId: string, seq: number): void;
   /** The replay after a (re)connection is complete. */
   onReady?(status: ChatStatus): void;
@@ -67,6 +72,8 @@ export interface ChatConnection {
   end(): boolean;
   /** Closes the socket for good, without ending the chat. */
   close(): void;
+  /** Drops the connection and resumes on a new one (see `ReconnectingSocket.reconnect`). */
+  reconnect(): void;
   /** Highest event seq received so far. */
   lastSeq(): number;
 }
@@ -108,9 +115,13 @@ export function connectChat(opts: ChatConnectionOptions): ChatConnection {
       case "event": {
         if (!(frame.seq > lastSeq)) return;
         lastSeq = frame.seq;
-        if (frame.clientId) unacked.delete(frame.clientId);
         const { type: _type, ...event } = frame;
         opts.onEvent(event);
+        // A message of ours stored just before a drop is confirmed by the replay, not by an
+        // ack (that was lost with the socket): report it the same way.
+        if (frame.clientId && unacked.delete(frame.clientId)) {
+          opts.onAck?.(frame.clientId, frame.seq);
+        }
         return;
       }
       case "ack":
@@ -143,6 +154,7 @@ export function connectChat(opts: ChatConnectionOptions): ChatConnection {
     url: opts.url,
     protocols: opts.protocols,
     maxFailures: opts.maxFailures,
+    createSocket: opts.createSocket,
     onOpen: () => {
       ready = false;
       typingSentAt = 0;
@@ -189,6 +201,7 @@ export function connectChat(opts: ChatConnectionOptions): ChatConnection {
       clearTimeout(idleTimer);
       socket.close(1000);
     },
+    reconnect: () => socket.reconnect(),
     lastSeq: () => lastSeq,
   };
 }

@@ -28,6 +28,11 @@ export interface DevServer {
   query(sql: string): Promise<Row[]>;
   /** Output captured so far (for failure messages). */
   logs(): string;
+  /**
+   * Kills the wrangler dev process and starts it again on the same port with the same state
+   * folder and keys, as a deploy or a crash would: sockets drop, sessions and chats survive.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -106,41 +111,51 @@ const E2E_RATE_LIMITS: Record<string, string> = {
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const persistTo = options.persistTo ?? (await migratedState());
   const port = await freePort();
-  const key = crypto.getRandomValues(new Uint8Array(48));
-  const child = spawnWrangler(
-    [
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--persist-to",
-      persistTo,
-      "--var",
-      `SESSION_KEY:${Buffer.from(key).toString("base64")}`,
-      "--var",
-      `CAPTCHA_KEY:${Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64")}`,
-      ...Object.entries({ ...E2E_RATE_LIMITS, ...options.vars }).flatMap(([name, value]) => [
-        "--var",
-        `${name}:${value}`,
-      ]),
-      "--show-interactive-dev-session=false",
-      "--inspector-port",
-      String(await freePort()),
-    ],
-    { stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
+  const keys = {
+    SESSION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64"),
+    CAPTCHA_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64"),
+  };
+  const vars = { ...keys, ...E2E_RATE_LIMITS, ...options.vars };
   let output = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
   const origin = `http://127.0.0.1:${port}`;
   const logs = () => output;
-  try {
-    await waitForHealth(origin, child, logs);
-  } catch (error) {
-    if (child.pid) process.kill(-child.pid, "SIGKILL");
-    throw error;
-  }
+
+  const spawn = async (): Promise<ChildProcess> => {
+    const child = spawnWrangler(
+      [
+        "dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--persist-to",
+        persistTo,
+        ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+        "--show-interactive-dev-session=false",
+        "--inspector-port",
+        String(await freePort()),
+      ],
+      { stdio: ["ignore", "pipe", "pipe"], detached: true },
+    );
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    try {
+      await waitForHealth(origin, child, logs);
+    } catch (error) {
+      if (child.pid) process.kill(-child.pid, "SIGKILL");
+      throw error;
+    }
+    return child;
+  };
+  const kill = async (child: ChildProcess) => {
+    if (!child.pid || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    process.kill(-child.pid, "SIGTERM");
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+  };
+
+  let child = await spawn();
   const target = { remote: false, persistTo };
   return {
     origin,
@@ -158,13 +173,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       return d1Query(target, sql);
     },
     logs,
+    async restart() {
+      await kill(child);
+      child = await spawn();
+    },
     async stop() {
-      if (child.pid && child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        process.kill(-child.pid, "SIGTERM");
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-        if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
-      }
+      await kill(child);
       if (!options.persistTo) await rm(persistTo, { recursive: true, force: true });
     },
   };

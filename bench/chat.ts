@@ -1,0 +1,257 @@
+/**
+ * `npm run bench`: end-to-end chat latency and throughput on `wrangler dev`, next to a
+ * bare-relay baseline measured in the same run (`bench/relay-worker`: a hibernating Durable
+ * Object that forwards frames with no authentication, validation, masking or storage).
+ *
+ * - W1: C concurrent 1:1 chats (visitor and agent through the real protocol, the agent
+ *   logged in), each side sending a message every P ms for D seconds: client-side latency
+ *   from send to the other side's receipt (p50/p90/p99/max), messages/s, lost messages.
+ * - W2: one chat watched by N monitoring agents; the agent sends every P ms: latency from
+ *   send to the last of the N monitors and the visitor.
+ *
+ * Settings (environment): BENCH_CHATS (C, 50), BENCH_PERIOD_MS (P, 1000), BENCH_SECONDS
+ * (D, 20), BENCH_MONITORS (N, 20). Needs `npm run build`.
+ */
+import {
+  acceptingAgent,
+  nodeSockets,
+  type Participant,
+  participant,
+  signIn,
+  startChats,
+  until,
+} from "../test/helpers/desk-clients.ts";
+import { type DevServer, startDevServer } from "../test/helpers/dev-server.ts";
+import { machine, percentile } from "./stats.ts";
+import { startBenchWorker } from "./worker-process.ts";
+
+const CHATS = Number(process.env.BENCH_CHATS ?? 50);
+const PERIOD_MS = Number(process.env.BENCH_PERIOD_MS ?? 1000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const MONITORS = Number(process.env.BENCH_MONITORS ?? 20);
+const PASSWORD = "bench chat passphrase 5";
+/** After the last send, receivers get this long before a message counts as lost. */
+const DRAIN_MS = 5000;
+
+/** A sender and the endpoints that must receive what it sends. */
+interface Lane {
+  send(id: string): void;
+  /** Registers the receivers: `received(id)` is called once per receiver per message. */
+  receivers: number;
+}
+
+interface Result {
+  latencies: number[];
+  sent: number;
+  received: number;
+  lost: number;
+  seconds: number;
+}
+
+/**
+ * Drives the lanes: each sends every PERIOD_MS for SECONDS (staggered), and `arrived(id)`
+ * records each receipt. For W2 the latency counts at the last receiver.
+ */
+async function drive(
+  lanes: Lane[],
+  wire: (arrived: (id: string) => void) => void,
+): Promise<Result> {
+  const sentAt = new Map<string, number>();
+  const pending = new Map<string, number>();
+  const latencies: number[] = [];
+  let received = 0;
+  wire((id) => {
+    const left = pending.get(id);
+    const at = sentAt.get(id);
+    if (left === undefined || at === undefined) return;
+    received += 1;
+    if (left > 1) pending.set(id, left - 1);
+    else {
+      pending.delete(id);
+      latencies.push(performance.now() - at);
+    }
+  });
+  const start = performance.now();
+  const rounds = Math.floor((SECONDS * 1000) / PERIOD_MS);
+  await Promise.all(
+    lanes.map(async (lane, l) => {
+      await new Promise((resolve) => setTimeout(resolve, (PERIOD_MS * l) / lanes.length));
+      for (let r = 0; r < rounds; r++) {
+        const id = `${l}.${r}`;
+        sentAt.set(id, performance.now());
+        pending.set(id, lane.receivers);
+        lane.send(id);
+        await new Promise((resolve) => setTimeout(resolve, PERIOD_MS));
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  await until("the drain", () => pending.size === 0, DRAIN_MS).catch(() => undefined);
+  return { latencies, sent: sentAt.size, received, lost: pending.size, seconds };
+}
+
+function report(name: string, ours: Result, relay: Result): void {
+  const row = (who: string, r: Result) =>
+    `  ${who.padEnd(7)} p50 ${percentile(r.latencies, 50).toFixed(1).padStart(7)} ms  p90 ${percentile(r.latencies, 90).toFixed(1).padStart(7)} ms  p99 ${percentile(r.latencies, 99).toFixed(1).padStart(7)} ms  max ${Math.max(
+      ...r.latencies,
+    )
+      .toFixed(1)
+      .padStart(
+        7,
+      )} ms  ${(r.received / r.seconds).toFixed(1).padStart(7)} msg/s  lost ${r.lost}/${r.sent}`;
+  console.log(`${name}`);
+  console.log(row("Parley", ours));
+  console.log(row("relay", relay));
+  const ratio = (p: number) =>
+    (percentile(ours.latencies, p) / percentile(relay.latencies, p)).toFixed(2);
+  console.log(`  ratio Parley/relay: p50 ${ratio(50)}×  p90 ${ratio(90)}×  p99 ${ratio(99)}×\n`);
+}
+
+/** A message's id from its text (`bench <id>`). */
+const idOf = (text: string | undefined) => text?.slice("bench ".length) ?? "";
+
+// ── Parley ─────────────────────────────────────────────────────────────────────
+
+async function parleyW1(server: DevServer, cookies: string[]): Promise<Result> {
+  const agents = cookies.map((cookie) => acceptingAgent(server, cookie));
+  const started = await startChats(server, CHATS);
+  await until("every chat assigned", () =>
+    started.every((c) => agents.some((a) => a.chats.has(c.chatId))),
+  );
+  const pairs = started.map(({ chatId, token }, i) => {
+    const owner = agents.find((a) => a.chats.has(chatId))?.cookie ?? "";
+    return [
+      participant(server, `visitor ${i}`, `/api/visitor/chats/${chatId}/ws`, { token }),
+      participant(server, `agent ${i}`, `/api/agent/chats/${chatId}/ws`, { cookie: owner }),
+    ] as const;
+  });
+  const all = pairs.flat();
+  await until("every participant greeted", () => all.every((p) => p.events.length > 0));
+  const lanes = all.map((p) => ({
+    send: (id: string) => p.connection.send(`bench ${id}`),
+    receivers: 1,
+  }));
+  const result = await drive(lanes, (arrived) => {
+    for (const [visitor, agent] of pairs) {
+      visitor.onEvent = (e) => e.from.role === "agent" && arrived(idOf(e.text));
+      agent.onEvent = (e) => e.from.role === "visitor" && arrived(idOf(e.text));
+    }
+  });
+  for (const p of all) p.connection.close();
+  for (const a of agents) a.close();
+  return result;
+}
+
+async function parleyW2(server: DevServer, agentCookie: string, supervisorCookie: string) {
+  const agent = acceptingAgent(server, agentCookie);
+  const [chat] = await startChats(server, 1);
+  if (!chat) throw new Error("no chat");
+  await until("the chat assigned", () => agent.chats.has(chat.chatId));
+  const path = `/api/agent/chats/${chat.chatId}/ws`;
+  const sender = participant(server, "agent", path, { cookie: agentCookie });
+  const watchers: Participant[] = [
+    participant(server, "visitor", `/api/visitor/chats/${chat.chatId}/ws`, chat),
+    ...Array.from({ length: MONITORS }, (_, i) =>
+      participant(server, `monitor ${i}`, `${path}?mode=monitor`, { cookie: supervisorCookie }),
+    ),
+  ];
+  await until("every watcher greeted", () => watchers.every((w) => w.events.length > 0));
+  const lane = {
+    send: (id: string) => sender.connection.send(`bench ${id}`),
+    receivers: watchers.length,
+  };
+  const result = await drive([lane], (arrived) => {
+    for (const w of watchers) w.onEvent = (e) => e.kind === "message" && arrived(idOf(e.text));
+  });
+  for (const p of [sender, ...watchers]) p.connection.close();
+  agent.close();
+  return result;
+}
+
+// ── The bare relay ─────────────────────────────────────────────────────────────
+
+async function relaySocket(wsOrigin: string, room: string, onId: (id: string) => void) {
+  const socket = nodeSockets({})(`${wsOrigin}/rooms/${room}`, []);
+  socket.onmessage = (e) => onId(String(e.data));
+  await new Promise<void>((resolve, reject) => {
+    socket.onopen = () => resolve();
+    socket.onerror = () => reject(new Error("relay socket failed"));
+  });
+  return socket;
+}
+
+async function relayW1(wsOrigin: string): Promise<Result> {
+  let arrived: (id: string) => void = () => undefined;
+  const sockets = await Promise.all(
+    Array.from({ length: CHATS * 2 }, (_, i) =>
+      relaySocket(wsOrigin, `chat-${Math.floor(i / 2)}`, (id) => arrived(id)),
+    ),
+  );
+  const lanes = sockets.map((s) => ({ send: (id: string) => s.send(id), receivers: 1 }));
+  const result = await drive(lanes, (a) => {
+    arrived = a;
+  });
+  for (const s of sockets) s.close();
+  return result;
+}
+
+async function relayW2(wsOrigin: string): Promise<Result> {
+  let arrived: (id: string) => void = () => undefined;
+  const sender = await relaySocket(wsOrigin, "fanout", () => undefined);
+  const watchers = await Promise.all(
+    Array.from({ length: MONITORS + 1 }, () =>
+      relaySocket(wsOrigin, "fanout", (id) => arrived(id)),
+    ),
+  );
+  const lane = { send: (id: string) => sender.send(id), receivers: watchers.length };
+  const result = await drive([lane], (a) => {
+    arrived = a;
+  });
+  for (const s of [sender, ...watchers]) s.close();
+  return result;
+}
+
+// ── Run ────────────────────────────────────────────────────────────────────────
+
+console.log(`Machine: ${machine()}`);
+console.log(`C=${CHATS} chats, P=${PERIOD_MS} ms, D=${SECONDS} s, N=${MONITORS} monitors (W2)\n`);
+const relay = await startBenchWorker("bench/relay-worker/wrangler.toml");
+const server = await startDevServer({
+  vars: { AGENT_MAX_CHATS: "50", AGENT_RECONNECT_GRACE_SECONDS: "600" },
+});
+try {
+  const cookies: string[] = [];
+  for (let i = 0; i < Math.ceil(CHATS / 50); i++) {
+    const email = `bench${i}@example.com`;
+    await server.createAgent({ email, name: `Bench Agent ${i}`, password: PASSWORD });
+    cookies.push(await signIn(server, email, PASSWORD));
+  }
+  const supervisor = "supervisor@example.com";
+  await server.createAgent({
+    email: supervisor,
+    name: "Bench Supervisor",
+    password: PASSWORD,
+    role: "supervisor",
+  });
+  const relayWs = relay.origin.replace(/^http/, "ws");
+  report(
+    `W1: ${CHATS} concurrent 1:1 chats, both sides sending`,
+    await parleyW1(server, cookies),
+    await relayW1(relayWs),
+  );
+  // A fresh agent for W2: W1's agents are at capacity with their open chats.
+  await server.createAgent({
+    email: "fanout@example.com",
+    name: "Fanout Agent",
+    password: PASSWORD,
+  });
+  const w2Agent = await signIn(server, "fanout@example.com", PASSWORD);
+  report(
+    `W2: one chat, ${MONITORS} monitors + the visitor (latency to the last receiver)`,
+    await parleyW2(server, w2Agent, await signIn(server, supervisor, PASSWORD)),
+    await relayW2(relayWs),
+  );
+} finally {
+  await server.stop();
+  relay.stop();
+}

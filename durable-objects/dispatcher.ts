@@ -143,7 +143,7 @@ export class Dispatcher extends DurableObject<Env> {
     if (!online) return { offline: true };
     this.#state.enqueue(chat);
     await this.#router.route();
-    const position = this.#state.positions().get(chat.chatId) ?? 1;
+    const position = this.#router.positions().get(chat.chatId) ?? 1;
     this.#state.setNotifiedPosition(chat.chatId, position);
     return { queued: true, position };
   }
@@ -196,6 +196,12 @@ export class Dispatcher extends DurableObject<Env> {
   async deliverToAgents(agentIds: readonly string[], frame: DispatcherServerFrame): Promise<void> {
     for (const agentId of new Set(agentIds)) this.#sendToAgent(agentId, frame);
   }
+
+  /**
+   * `/healthz`'s round trip: answering proves the object is constructed (configuration
+   * parsed, tables opened) and reachable. Reads and changes nothing.
+   */
+  ping(): void {}
 
   // ── Entry points: sockets (Hibernation API) ─────────────────────────────────
 

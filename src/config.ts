@@ -50,6 +50,11 @@ export interface Config {
     | { provider: "altcha"; key: Uint8Array; maxCounter: number }
     | { provider: "turnstile"; secret: string; siteKey: string };
   accountInactiveMs: number;
+  /**
+   * What the hourly cron purges (0 = kept forever): ended chats and offline messages older
+   * than `transcriptMs` (chats on legal hold excepted), audit rows older than `auditMs`.
+   */
+  retention: { transcriptMs: number; auditMs: number };
   /** Every agent must enrol in MFA (departments can also require it of their agents). */
   mfaRequired: boolean;
   /** `strict` also masks a security code or expiry date right after a card number. */
@@ -69,9 +74,20 @@ export interface Config {
     loginPerIpPerMinute: number;
     loginPerAccountPerMinute: number;
     apiPerSessionPerMinute: number;
+    widgetConfigPerIpPerMinute: number;
   };
   /** Visitor identity verification: HS256 JWTs signed by the customer's backend. */
   identity: { secret: Uint8Array | null; required: boolean };
+  /** Security alerts (worker/alerts.ts): where they go and what burst raises one. */
+  alerts: {
+    /** null: alerts are only logged and audited. */
+    webhook: { url: string; secret: Uint8Array } | null;
+    /** Names the deployment in alerts (and keys their counters); null when unset. */
+    deployment: string | null;
+    failedLoginsPer5Min: number;
+    lockoutsPerHour: number;
+    ipDenialsPer5Min: number;
+  };
 }
 
 /** An allowlist as configured (for display and narrowing) and parsed (for matching). */
@@ -149,6 +165,12 @@ const schema = z.object({
   PASSWORD_HISTORY: int(4, 0, 24),
   PASSWORD_RESETS_PER_DAY: int(3, 1, 100),
   ACCOUNT_INACTIVE_DAYS: int(90, 1, 3650),
+  TRANSCRIPT_RETENTION_DAYS: int(0, 0, 3650),
+  // PCI DSS 4.0.1 10.5.1 keeps 12 months of audit history: below 365 only 0 (forever) is valid.
+  AUDIT_RETENTION_DAYS: int(365, 0, 3650).refine(
+    (days) => days === 0 || days >= 365,
+    "0 (keep forever) or at least 365 (PCI DSS 10.5.1: 12 months of audit history)",
+  ),
   MFA_REQUIRED: z.enum(["true", "false"]).default("false"),
   CARD_MASKING: z.enum(["standard", "strict"]).default("standard"),
   AGENT_IP_ALLOWLIST: ipRuleList,
@@ -159,8 +181,26 @@ const schema = z.object({
   RATE_LOGIN_PER_IP_PER_MINUTE: int(20, 1, 10_000),
   RATE_LOGIN_PER_ACCOUNT_PER_MINUTE: int(10, 1, 1_000),
   RATE_API_PER_SESSION_PER_MINUTE: int(300, 1, 100_000),
+  RATE_WIDGET_CONFIG_PER_IP_PER_MINUTE: int(120, 1, 100_000),
   IDENTITY_SECRET: z.string().min(32, "at least 32 characters").optional(),
   IDENTITY_REQUIRED: z.enum(["true", "false"]).default("false"),
+  ALERT_WEBHOOK_URL: z
+    .string()
+    .trim()
+    .default("")
+    .refine(
+      (value) => value === "" || (URL.canParse(value) && new URL(value).protocol === "https:"),
+      "an https:// URL, or empty for none",
+    ),
+  ALERT_WEBHOOK_SECRET: z.string().min(32, "at least 32 characters").optional(),
+  ALERT_DEPLOYMENT_NAME: z
+    .string()
+    .trim()
+    .default("")
+    .pipe(z.string().regex(/^[\w.-]{0,64}$/, "up to 64 letters, digits, '.', '_' or '-'")),
+  ALERT_FAILED_LOGINS_PER_5_MIN: int(20, 1, 100_000),
+  ALERT_LOCKOUTS_PER_HOUR: int(3, 1, 10_000),
+  ALERT_IP_DENIALS_PER_5_MIN: int(20, 1, 100_000),
   SECURE_FORM_TTL_MINUTES: int(15, 1, 60),
   CAPTCHA_PROVIDER: z.enum(["altcha", "turnstile"]).default("altcha"),
   CAPTCHA_KEY: z.string().optional(),
@@ -191,6 +231,28 @@ function captchaConfig(vars: z.infer<typeof schema>): Config["captcha"] {
     provider: "altcha",
     key: new TextEncoder().encode(vars.CAPTCHA_KEY),
     maxCounter: vars.ALTCHA_MAX_COUNTER,
+  };
+}
+
+function alertsConfig(vars: z.infer<typeof schema>): Config["alerts"] {
+  // Unsigned alerts could be forged by anyone who learns the URL: no secret, no webhook.
+  if (vars.ALERT_WEBHOOK_URL && !vars.ALERT_WEBHOOK_SECRET) {
+    throw new ConfigError(
+      "invalid configuration — ALERT_WEBHOOK_URL needs the ALERT_WEBHOOK_SECRET secret (at least 32 characters)",
+    );
+  }
+  return {
+    webhook:
+      vars.ALERT_WEBHOOK_URL && vars.ALERT_WEBHOOK_SECRET
+        ? {
+            url: vars.ALERT_WEBHOOK_URL,
+            secret: new TextEncoder().encode(vars.ALERT_WEBHOOK_SECRET),
+          }
+        : null,
+    deployment: vars.ALERT_DEPLOYMENT_NAME || null,
+    failedLoginsPer5Min: vars.ALERT_FAILED_LOGINS_PER_5_MIN,
+    lockoutsPerHour: vars.ALERT_LOCKOUTS_PER_HOUR,
+    ipDenialsPer5Min: vars.ALERT_IP_DENIALS_PER_5_MIN,
   };
 }
 
@@ -252,6 +314,10 @@ export function parseConfig(env: Record<string, unknown>): Config {
     },
     captcha: captchaConfig(vars),
     accountInactiveMs: vars.ACCOUNT_INACTIVE_DAYS * 86_400_000,
+    retention: {
+      transcriptMs: vars.TRANSCRIPT_RETENTION_DAYS * 86_400_000,
+      auditMs: vars.AUDIT_RETENTION_DAYS * 86_400_000,
+    },
     mfaRequired: vars.MFA_REQUIRED === "true",
     cardMasking: vars.CARD_MASKING,
     secureFormTtlMs: vars.SECURE_FORM_TTL_MINUTES * 60_000,
@@ -263,10 +329,12 @@ export function parseConfig(env: Record<string, unknown>): Config {
       loginPerIpPerMinute: vars.RATE_LOGIN_PER_IP_PER_MINUTE,
       loginPerAccountPerMinute: vars.RATE_LOGIN_PER_ACCOUNT_PER_MINUTE,
       apiPerSessionPerMinute: vars.RATE_API_PER_SESSION_PER_MINUTE,
+      widgetConfigPerIpPerMinute: vars.RATE_WIDGET_CONFIG_PER_IP_PER_MINUTE,
     },
     identity: {
       secret: vars.IDENTITY_SECRET ? encoder.encode(vars.IDENTITY_SECRET) : null,
       required: vars.IDENTITY_REQUIRED === "true",
     },
+    alerts: alertsConfig(vars),
   };
 }

@@ -8,6 +8,8 @@ export interface AppEnv {
   Bindings: Env;
   Variables: {
     config: Config;
+    /** Set by `requestLog`: this request's id (its `cf-ray`, else random), in logs and `X-Request-Id`. */
+    requestId: string;
     /** Set by `requireAgent`. */
     agent: AgentRecord;
     /** Set by `requireAgent`. */

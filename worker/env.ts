@@ -6,6 +6,7 @@ import type { AuditLog } from "../durable-objects/audit-log.ts";
 import type { ChatSession } from "../durable-objects/chat-session.ts";
 import type { Dispatcher } from "../durable-objects/dispatcher.ts";
 import type { RateLimiter } from "../durable-objects/rate-limiter.ts";
+import type { Visitors } from "../durable-objects/visitors.ts";
 
 export interface Env {
   DB: D1Database;
@@ -15,6 +16,8 @@ export interface Env {
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
   /** Rate-limit counters, one object per `${bucket}:${key}`. */
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  /** Live visitors and proactive invitations (one instance, `idFromName("global")`). */
+  VISITORS: DurableObjectNamespace<Visitors>;
   ASSETS: Fetcher;
   /** Secret: HMAC key for session and visitor JWTs (≥ 32 bytes). */
   SESSION_KEY?: string;
@@ -45,6 +48,8 @@ export interface Env {
   PASSWORD_HISTORY?: string;
   PASSWORD_RESETS_PER_DAY?: string;
   ACCOUNT_INACTIVE_DAYS?: string;
+  TRANSCRIPT_RETENTION_DAYS?: string;
+  AUDIT_RETENTION_DAYS?: string;
   MFA_REQUIRED?: string;
   CARD_MASKING?: string;
   SECURE_FORM_TTL_MINUTES?: string;
@@ -59,4 +64,12 @@ export interface Env {
   /** Secret: HS256 key the customer's backend signs visitor identities with (≥ 32 bytes). */
   IDENTITY_SECRET?: string;
   IDENTITY_REQUIRED?: string;
+  /** Var or secret: where security alerts are POSTed (https only; unset = only logged). */
+  ALERT_WEBHOOK_URL?: string;
+  /** Secret: HMAC-SHA256 key alerts are signed with (≥ 32 characters; needed with the URL). */
+  ALERT_WEBHOOK_SECRET?: string;
+  ALERT_DEPLOYMENT_NAME?: string;
+  ALERT_FAILED_LOGINS_PER_5_MIN?: string;
+  ALERT_LOCKOUTS_PER_HOUR?: string;
+  ALERT_IP_DENIALS_PER_5_MIN?: string;
 }

@@ -7,6 +7,7 @@ export { AuditLog } from "../durable-objects/audit-log.ts";
 export { ChatSession } from "../durable-objects/chat-session.ts";
 export { Dispatcher } from "../durable-objects/dispatcher.ts";
 export { RateLimiter } from "../durable-objects/rate-limiter.ts";
+export { Visitors } from "../durable-objects/visitors.ts";
 
 const app = createApp();
 

@@ -1,12 +1,17 @@
 /**
  * The Worker's cron handler (wrangler.toml `[triggers]`): disables accounts inactive for
  * ACCOUNT_INACTIVE_DAYS (their sockets then close within 5 s, see session-activity.ts) and
- * purges expired login state. Idempotent: running it twice changes nothing more.
+ * purges expired login state; purges transcripts, offline messages and audit rows past their
+ * retention (src/store/retention.ts); every few hours it verifies the audit chain (an alert on
+ * a break, audit-chain-check.ts). Idempotent: running it twice changes nothing more.
  */
 
-import { appendAudit } from "../durable-objects/audit-log.ts";
-import { ConfigError, parseConfig } from "../src/config.ts";
+import { appendAudit, getAuditLog } from "../durable-objects/audit-log.ts";
+import { type Config, ConfigError, parseConfig } from "../src/config.ts";
+import { log } from "../src/observability/log.ts";
 import { disableInactiveAgents, purgeLoginState } from "../src/store/maintenance.ts";
+import { purgeTranscripts } from "../src/store/retention.ts";
+import { scheduledChainCheck } from "./audit-chain-check.ts";
 import type { Env } from "./env.ts";
 
 /** Runs the periodic housekeeping. */
@@ -36,4 +41,42 @@ export async function runScheduled(env: Env, now = Date.now()): Promise<void> {
     });
   }
   await purgeLoginState(env.DB, now);
+  await purgeExpired(env, config, now);
+  await scheduledChainCheck(env, config, now);
+}
+
+/**
+ * The retention purges (0 days = keep forever). Each is bounded per run and logs its own
+ * failure instead of throwing, so one never stops the other or the chain check.
+ */
+async function purgeExpired(env: Env, config: Config, now: number): Promise<void> {
+  const { transcriptMs, auditMs } = config.retention;
+  if (transcriptMs > 0) {
+    const cutoff = now - transcriptMs;
+    try {
+      const purged = await purgeTranscripts(env.DB, cutoff);
+      if (purged.chats + purged.offlineMessages > 0) {
+        await appendAudit(env, {
+          actorType: "system",
+          actorId: null,
+          action: "retention.purge",
+          target: null,
+          outcome: "success",
+          ip: null,
+          userAgent: null,
+          details: { ...purged, cutoff },
+          at: now,
+        });
+      }
+    } catch (error) {
+      log.error("transcript retention purge failed", { error });
+    }
+  }
+  if (auditMs > 0) {
+    try {
+      await getAuditLog(env).purgeBefore(now - auditMs, now);
+    } catch (error) {
+      log.error("audit retention purge failed", { error });
+    }
+  }
 }

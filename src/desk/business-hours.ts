@@ -23,9 +23,9 @@ interface WallClock {
 
 type ClockReader = (at: number) => WallClock;
 
-/** A reader of wall clocks in `timeZone`; the formatter is built once per call of the API. */
-function clockIn(timeZone: string): ClockReader {
-  const format = new Intl.DateTimeFormat("en-US", {
+/** A formatter of wall-clock date and time (24 h, numeric parts) in `timeZone`. */
+export function wallClockFormat(timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat("en-US", {
     timeZone,
     hourCycle: "h23",
     year: "numeric",
@@ -35,6 +35,11 @@ function clockIn(timeZone: string): ClockReader {
     minute: "2-digit",
     second: "2-digit",
   });
+}
+
+/** A reader of wall clocks in `timeZone`; the formatter is built once per call of the API. */
+function clockIn(timeZone: string): ClockReader {
+  const format = wallClockFormat(timeZone);
   return (at) => {
     const parts = format.formatToParts(at);
     const field = (type: Intl.DateTimeFormatPartTypes) =>

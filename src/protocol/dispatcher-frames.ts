@@ -1,6 +1,7 @@
 /** Frames spoken on the agent's console socket (agent ↔ Dispatcher). */
 import { z } from "zod";
 import type { AgentMessage } from "./agent-chats.ts";
+import type { ChatVariables } from "./variables.ts";
 
 const chatId = z.string().uuid();
 
@@ -28,6 +29,10 @@ export interface VisitorSummary {
    * email then come from the identity. Absent in queue entries stored before this field.
    */
   verified: boolean;
+  /** The custom variables the site set that agents may see (`visibleToAgents`); absent: none. */
+  variables?: ChatVariables;
+  /** Ids of the visitor's segments at chat start; absent in entries stored before this field. */
+  segments?: string[];
 }
 
 /** A chat waiting for an agent, as listed in `queue`. */

@@ -11,6 +11,7 @@ import {
 } from "./inbox.ts";
 import { MAX_MESSAGE_CHARS } from "./limits.ts";
 import { maskedText, perMode } from "./masked-text.ts";
+import { type ChatVariables, MAX_CHAT_VARIABLES, variableName } from "./variables.ts";
 
 /** A department id (a lowercase slug), in a request body or a query string. */
 export const departmentId = z
@@ -22,14 +23,14 @@ export const departmentId = z
 export const MAX_IDENTITY_CHARS = 4096;
 
 /** A visitor id: a UUID, as the server issues them (`StartChatResponse.visitorId`). */
-const visitorId = z
+export const visitorId = z
   .string()
   .trim()
   .toLowerCase()
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "a visitor id (UUID)");
 
 /** Visitor-typed fields, masked in the deployment's CARD_MASKING mode. */
-const visitorFields = perMode((mode) => ({
+export const visitorFields = perMode((mode) => ({
   name: maskedText(z.string().trim().min(1).max(100), mode),
   email: maskedText(z.string().trim().max(254).email(), mode),
   // A page URL can carry a card number in its query string: masked like typed text.
@@ -51,10 +52,17 @@ export const startChatRequestFor = perMode((mode) => {
       name: fields.name.optional(),
       email: fields.email.optional(),
       department: departmentId.optional(),
-      /** Custom variables the embedding site passes (e.g. plan, order id). */
+      /**
+       * Custom variables the embedding site passes (e.g. plan, order id): strings (masked),
+       * numbers or booleans. The route checks them against their declarations
+       * (`invalid_variables`, worker/visitor-facts.ts).
+       */
       variables: z
-        .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), fields.variable)
-        .refine((v) => Object.keys(v).length <= 20, "at most 20 variables")
+        .record(variableName, z.union([fields.variable, z.number(), z.boolean()]))
+        .refine(
+          (v) => Object.keys(v).length <= MAX_CHAT_VARIABLES,
+          `at most ${MAX_CHAT_VARIABLES} variables`,
+        )
         .optional(),
       pageUrl: fields.pageUrl.optional(),
       /**
@@ -66,6 +74,16 @@ export const startChatRequestFor = perMode((mode) => {
       captcha: z.string().min(1).max(8192).optional(),
       /** The visitor id of an earlier chat in this browser, checked against the ban list. */
       visitorId: visitorId.optional(),
+      /**
+       * The presence token of the widget's presence socket (`welcome.token`): the chat
+       * keeps the visitor's id, and it proves that `invitationId` was sent to this visitor.
+       */
+      presenceToken: z.string().min(1).max(2048).optional(),
+      /**
+       * The agent invitation the visitor accepted (`invitation` frame): the chat is offered
+       * to that agent first. An unknown, expired or used one starts an ordinary chat.
+       */
+      invitationId: z.string().uuid().optional(),
     })
     .strict();
 });
@@ -364,13 +382,48 @@ export interface TranscriptResponse {
     verified: boolean;
     visitorEmail: string | null;
     pageUrl: string | null;
-    variables: Record<string, string> | null;
+    /** The custom variables agents may see (`visibleToAgents`); null: the chat has none. */
+    variables: ChatVariables | null;
     acceptedAt: number | null;
     /** The post-chat survey's comment (card-masked) and time; null until the visitor rates. */
     surveyComment: string | null;
     surveyAt: number | null;
+    /** Set while the chat is on legal hold: then nothing deletes it. */
+    legalHold: LegalHold | null;
   };
   messages: TranscriptMessage[];
+}
+
+/** A chat's legal hold: neither deletion nor the retention purge removes the chat. */
+export interface LegalHold {
+  /** When it was placed (ms). */
+  at: number;
+  /** The agent who placed it. */
+  by: string;
+  /** Why (card-masked). */
+  reason: string;
+}
+
+/** `PUT /api/transcripts/:id/legal-hold`. */
+export const legalHoldRequestFor = perMode((mode) =>
+  z
+    .object({
+      reason: maskedText(
+        z
+          .string()
+          .trim()
+          .min(1)
+          .max(500)
+          .regex(/^[^\p{Cc}]*$/u, "no control characters"),
+        mode,
+      ),
+    })
+    .strict(),
+);
+
+/** The answer of `PUT /api/transcripts/:id/legal-hold`. */
+export interface LegalHoldResponse {
+  legalHold: LegalHold;
 }
 
 /** One offline message (text already card-masked). */

@@ -1,4 +1,5 @@
 /** D1 access to chats. */
+import type { ChatVariables } from "../protocol/variables.ts";
 
 export type ChatRowStatus = "queued" | "active" | "ended" | "missed";
 
@@ -36,7 +37,7 @@ export interface NewChat {
   visitorEmail: string | null;
   departmentId: string;
   pageUrl: string | null;
-  variables: Record<string, string> | null;
+  variables: ChatVariables | null;
   /** The verified identity's subject, when the visitor presented a valid identity. */
   identitySub?: string | null;
   now: number;
@@ -169,14 +170,15 @@ export interface DeletedChat {
 }
 
 /**
- * Deletes an ended or missed chat with its transcript, in one transaction. The status
- * condition sits in the statements themselves, so a chat that is (still) queued or active is
- * never touched, whatever the caller read before. `message_fts` rows go with the chat
+ * Deletes an ended or missed chat with its transcript, in one transaction. The status and
+ * legal-hold conditions sit in the statements themselves, so a chat that is (still) queued or
+ * active, or on legal hold, is never touched, whatever the caller read before. `message_fts` rows go with the chat
  * (trigger `chats_fts_delete`); messages are deleted explicitly as well as by the cascade so
  * the count is exact and nothing depends on foreign-key enforcement.
  */
 export async function deleteEndedChat(db: D1Database, id: string): Promise<DeletedChat> {
-  const ended = "EXISTS (SELECT 1 FROM chats WHERE id = ?1 AND status IN ('ended', 'missed'))";
+  const deletable = "status IN ('ended', 'missed') AND legal_hold_at IS NULL";
+  const ended = `EXISTS (SELECT 1 FROM chats WHERE id = ?1 AND ${deletable})`;
   const [counted, , removed] = await db.batch([
     db
       .prepare(
@@ -185,7 +187,7 @@ export async function deleteEndedChat(db: D1Database, id: string): Promise<Delet
       )
       .bind(id),
     db.prepare(`DELETE FROM messages WHERE chat_id = ?1 AND ${ended}`).bind(id),
-    db.prepare("DELETE FROM chats WHERE id = ?1 AND status IN ('ended', 'missed')").bind(id),
+    db.prepare(`DELETE FROM chats WHERE id = ?1 AND ${deletable}`).bind(id),
   ]);
   const counts = (counted?.results[0] ?? {}) as { events?: number; messages?: number };
   return {

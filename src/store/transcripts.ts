@@ -3,7 +3,13 @@
  * count, filtered by time, keyword (FTS5 `message_fts`), agent, department, rating and status,
  * newest first with keyset pagination.
  */
-import type { ChatStatusValue, TranscriptResponse, TranscriptSummary } from "../protocol/http.ts";
+import type {
+  ChatStatusValue,
+  LegalHold,
+  TranscriptResponse,
+  TranscriptSummary,
+} from "../protocol/http.ts";
+import type { ChatVariables } from "../protocol/variables.ts";
 import { type SearchPage, type SearchWindow, toPage, windowConditions } from "./search-page.ts";
 
 /** Filters of a transcript search; every one given must hold. */
@@ -84,15 +90,18 @@ export async function findTranscript(db: D1Database, id: string): Promise<Transc
       `SELECT ${SUMMARY_COLUMNS}, c.visitor_id AS visitorId,
               c.identity_sub IS NOT NULL AS verified, c.visitor_email AS visitorEmail,
               c.page_url AS pageUrl, c.variables, c.accepted_at AS acceptedAt,
-              c.survey_comment AS surveyComment, c.survey_at AS surveyAt
+              c.survey_comment AS surveyComment, c.survey_at AS surveyAt,
+              CASE WHEN c.legal_hold_at IS NOT NULL THEN json_object('at', c.legal_hold_at,
+                'by', c.legal_hold_by, 'reason', c.legal_hold_reason) END AS legalHold
        FROM chats c LEFT JOIN agents a ON a.id = c.agent_id
        WHERE c.id = ?1`,
     )
     .bind(id)
     .first<
-      Omit<TranscriptDetail, "variables" | "verified"> & {
+      Omit<TranscriptDetail, "variables" | "verified" | "legalHold"> & {
         variables: string | null;
         verified: number;
+        legalHold: string | null;
       }
     >();
   if (!row) return null;
@@ -100,14 +109,16 @@ export async function findTranscript(db: D1Database, id: string): Promise<Transc
     ...row,
     verified: row.verified === 1,
     variables: row.variables ? parseVariables(row.variables) : null,
+    legalHold: row.legalHold ? (JSON.parse(row.legalHold) as LegalHold) : null,
   };
 }
 
-function parseVariables(json: string): Record<string, string> | null {
+/** Every stored variable: the route keeps those agents may see (`agentVisibleVariables`). */
+function parseVariables(json: string): ChatVariables | null {
   try {
     const value: unknown = JSON.parse(json);
     return value && typeof value === "object" && !Array.isArray(value)
-      ? (value as Record<string, string>)
+      ? (value as ChatVariables)
       : null;
   } catch {
     // Written by createChat with JSON.stringify; anything else is not worth failing a read.

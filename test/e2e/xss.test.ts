@@ -220,6 +220,18 @@ describe("the XSS corpus is inert text in Chromium", () => {
     const groups: string[][] = [];
     for (let i = 0; i < payloads.length; i += 20) groups.push(payloads.slice(i, i + 20));
     const started: { chatId: string; variables: Record<string, string> }[] = [];
+    // Chat start takes declared variables only (`POST /api/variables`, visible to agents).
+    const cookie = await apiCookie();
+    for (const [n, group] of groups.entries()) {
+      for (const i of group.keys()) {
+        const res = await fetch(`${server.origin}/api/variables`, {
+          method: "POST",
+          headers: { "content-type": "application/json", origin: server.origin, cookie },
+          body: JSON.stringify({ name: `v${n}_${i}`, label: `Payload ${n}.${i}`, type: "string" }),
+        });
+        expect([201, 409]).toContain(res.status);
+      }
+    }
     for (const [n, group] of groups.entries()) {
       const variables = Object.fromEntries(group.map((p, i) => [`v${n}_${i}`, p]));
       const answer = await visitor.evaluate(
@@ -240,7 +252,6 @@ describe("the XSS corpus is inert text in Chromium", () => {
     for (const n of groups.keys()) {
       await agent.getByTestId("queue").getByText(`Variables ${n}`, { exact: true }).waitFor();
     }
-    const cookie = await apiCookie();
     for (const { chatId, variables } of started) {
       const { transcript } = await apiGet<{ transcript: { variables: Record<string, string> } }>(
         `/api/transcripts/${chatId}`,

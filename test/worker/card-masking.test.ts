@@ -76,6 +76,11 @@ describe("card numbers in chat", () => {
 
     // An agent online in a department, so the chat is created rather than missed.
     const { department } = await acceptedChat();
+    // Chat start takes declared custom variables only.
+    await env.DB.prepare(
+      `INSERT OR IGNORE INTO custom_variables (name, label, type, max_length, created_at, updated_at)
+       VALUES ('note', 'Note', 'string', 500, 0, 0)`,
+    ).run();
     const res = await postJson("/api/visitor/chats", {
       name: `Vera ${PAN}`,
       department,

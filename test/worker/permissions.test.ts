@@ -127,6 +127,8 @@ describe("route declarations", () => {
       "GET /api/auth/tokens agent",
       "GET /api/canned-messages agent",
       "GET /api/visitor/chats/:id/ws public",
+      "GET /api/visitor/presence/ws public",
+      "GET /api/widget/config public",
       "POST /api/auth/login public",
       "POST /api/auth/logout agent",
       "POST /api/auth/mfa/confirm agent",

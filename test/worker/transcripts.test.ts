@@ -382,6 +382,11 @@ describe("GET /api/transcripts/:id", () => {
       messages: ["one", "two"],
       rating: 2,
     });
+    // Agents see a stored variable while it is declared visible (variables.test.ts).
+    await env.DB.prepare(
+      `INSERT OR IGNORE INTO custom_variables (name, label, type, max_length, created_at, updated_at)
+       VALUES ('plan', 'Plan', 'string', 500, 0, 0)`,
+    ).run();
     const res = await get(`/api/transcripts/${id}`, agent.cookie);
     expect(res.status).toBe(200);
     const body = await res.json<TranscriptResponse>();

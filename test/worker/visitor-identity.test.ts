@@ -142,6 +142,7 @@ describe("visitor identity", () => {
       department,
       pageUrl: null,
       verified: true,
+      segments: [],
     });
     const row = await env.DB.prepare(
       "SELECT visitor_id, visitor_name, visitor_email, identity_sub FROM chats WHERE id = ?1",

@@ -1,5 +1,5 @@
 import { env, SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   agentOnline,
   login,
@@ -11,6 +11,14 @@ import {
 } from "./helpers.ts";
 
 describe("POST /api/visitor/chats", () => {
+  // Chat start takes declared custom variables only (variables.test.ts covers the rules).
+  beforeAll(async () => {
+    await env.DB.prepare(
+      `INSERT OR IGNORE INTO custom_variables (name, label, type, max_length, created_at, updated_at)
+       VALUES ('plan', 'Plan', 'string', 500, 0, 0)`,
+    ).run();
+  });
+
   it("answers offline when no agent of the department is online, and records the missed chat", async () => {
     const department = uniqueDepartment();
     await seedAgent({ departments: [department] });
@@ -41,6 +49,8 @@ describe("POST /api/visitor/chats", () => {
       department,
       pageUrl: null,
       verified: false,
+      variables: { plan: "pro" },
+      segments: [],
     });
     const row = await env.DB.prepare("SELECT status, variables FROM chats WHERE id = ?1")
       .bind(chat.chatId)
@@ -66,7 +76,8 @@ describe("POST /api/visitor/chats", () => {
     ["an invalid email", { email: "not-an-email" }, "invalid_request"],
     ["an unknown field", { name: "A", admin: true }, "invalid_request"],
     ["a name over 100 characters", { name: "x".repeat(101) }, "invalid_request"],
-    ["a non-string variable", { variables: { plan: 3 } }, "invalid_request"],
+    ["a variable of the wrong type", { variables: { plan: 3 } }, "invalid_variables"],
+    ["a variable that is an object", { variables: { plan: {} } }, "invalid_request"],
     ["a page URL that is not a URL", { pageUrl: "not a url" }, "invalid_request"],
     ["a javascript: page URL", { pageUrl: "javascript:alert(1)" }, "invalid_request"],
     ["an unknown department", { department: "nope-nope" }, "unknown_department"],

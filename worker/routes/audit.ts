@@ -5,7 +5,6 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { getAuditLog } from "../../durable-objects/audit-log.ts";
 import {
   departmentId,
   fromBeforeTo,
@@ -13,24 +12,19 @@ import {
   queryTimestamp,
 } from "../../src/protocol/http.ts";
 import { maskedText } from "../../src/protocol/masked-text.ts";
-import {
-  type AuditChainResult,
-  type AuditRow,
-  checkWriterTail,
-  verifyAuditChain,
-} from "../../src/security/audit-chain.ts";
+import type { AuditRow } from "../../src/security/audit-chain.ts";
 import {
   type AuditFilters,
   type AuditLogEntry,
-  readAuditRowHash,
-  readAuditRows,
-  readLatestCheckpoint,
   searchAudit,
   toAuditLogEntry,
 } from "../../src/store/audit.ts";
 import { AUDIT_COLUMNS } from "../../src/store/audit-table.ts";
+import { alertChainBroken } from "../alerts.ts";
 import type { AppEnv } from "../app-env.ts";
 import { auditAction } from "../audit-action.ts";
+import { verifyStoredAuditChain } from "../audit-chain-check.ts";
+import { csvLine } from "../csv.ts";
 import { requirePermission } from "../middleware/access.ts";
 import { requireRecentAuth } from "../middleware/recent-auth.ts";
 import { requireAgent } from "../middleware/session-auth.ts";
@@ -42,9 +36,8 @@ auditRoutes.use(requireAgent({ tokens: true }));
 
 /** Most rows one search page returns (`limit`); 50 when not given. */
 export const MAX_AUDIT_LIMIT = 100;
-/** Rows per query while exporting and verifying. */
+/** Rows per query while exporting. */
 const EXPORT_PAGE = 1000;
-const VERIFY_PAGE = 5000;
 /**
  * D1 allows 1,000 queries per invocation: an export of more pages (900,000 rows) is aborted
  * mid-stream, and the caller narrows the time range.
@@ -173,20 +166,11 @@ auditRoutes.get("/export", requirePermission("audit.view"), requireRecentAuth(),
 });
 
 auditRoutes.get("/verify", requirePermission("audit.view"), async (c) => {
-  const db = c.env.DB;
-  const walked = await verifyAuditChain(
-    {
-      latestCheckpoint: () => readLatestCheckpoint(db),
-      page: (afterId, limit) => readAuditRows(db, afterId, limit),
-    },
-    VERIFY_PAGE,
-  );
-  const lastAppended = await getAuditLog(c.env).lastAppended();
-  const result: AuditChainResult = checkWriterTail(
-    walked,
-    lastAppended,
-    lastAppended ? await readAuditRowHash(db, lastAppended.id) : null,
-  );
+  const result = await verifyStoredAuditChain(c.env);
+  // After the answer: the auditor sees the break at once, the operator through the alert.
+  if (result.problem) {
+    c.executionCtx.waitUntil(alertChainBroken(c.env, c.var.config, result.problem));
+  }
   await auditAction(c, {
     action: "audit.verify",
     target: null,
@@ -211,24 +195,6 @@ auditRoutes.get("/verify", requirePermission("audit.view"), async (c) => {
   }
   return c.json(body);
 });
-
-// ── CSV (RFC 4180) ───────────────────────────────────────────────────────────────────────
-
-/**
- * One cell. A spreadsheet runs a cell that starts with = + - @ (or a tab or CR before one)
- * as a formula, and audit rows carry attacker-chosen text (user agents, emails, targets):
- * such cells get a leading `'` (OWASP "CSV injection"). Then RFC 4180 quoting.
- */
-function csvCell(value: string | number | null): string {
-  if (value === null) return "";
-  let cell = String(value);
-  if (typeof value === "string" && /^[=+\-@\t\r]/.test(cell)) cell = `'${cell}`;
-  return /[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
-}
-
-function csvLine(cells: readonly (string | number | null)[]): string {
-  return `${cells.map(csvCell).join(",")}\r\n`;
-}
 
 /** A row in AUDIT_COLUMNS order, the time as ISO-8601 (UTC). */
 function csvRow(row: AuditRow): string {

@@ -1,7 +1,8 @@
 /**
  * Visitor endpoints: start a chat (pre-chat form), leave an offline message, and open the
  * chat socket. The socket's token travels in `Sec-WebSocket-Protocol`, never in the URL.
- * Chat start passes, in order: Origin, input, identity, CAPTCHA, ban list (visitor-guards.ts).
+ * Chat start passes, in order: Origin, input, identity, CAPTCHA, ban list (visitor-guards.ts),
+ * then uses up an accepted agent invitation (invitation-gate.ts).
  * A banned visitor is answered like anyone else who finds nobody available.
  */
 import { Hono } from "hono";
@@ -22,11 +23,13 @@ import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { outsideHours } from "../business-hours-gate.ts";
 import { clientInfo } from "../client-info.ts";
+import { acceptedInvitation, presenceVisitorId } from "../invitation-gate.ts";
 import { publicRoute } from "../middleware/access.ts";
 import { assertOrigin } from "../middleware/origin.ts";
 import { clientIpKey, MINUTE_MS, rateLimit } from "../middleware/rate-limit.ts";
 import { readJson } from "../read-json.ts";
 import { assertUpgrade, offeredProtocols } from "../upgrade.ts";
+import { checkedVariables, visitorFacts } from "../visitor-facts.ts";
 import { assertChatCaptcha, enforceBans, verifiedVisitor } from "../visitor-guards.ts";
 
 export const visitorRoutes = new Hono<AppEnv>();
@@ -54,6 +57,7 @@ visitorRoutes.post(
   async (c) => {
     assertOrigin(c, c.var.config.widgetOrigins);
     const form = await readJson(c, startChatRequestFor(c.var.config.cardMasking));
+    const variables = await checkedVariables(c.env.DB, form.variables);
     const verified = await verifiedVisitor(c, form.identity);
     const department = await resolveDepartment(c.env.DB, form.department);
     // Before the CAPTCHA and the ban list: nobody solves a puzzle to learn that it is closed,
@@ -61,16 +65,22 @@ visitorRoutes.post(
     const closed = await outsideHours(c.env.DB, department, Date.now());
     if (closed) return c.json(closed, 200);
     await assertChatCaptcha(c, form.captcha);
-    const knownIds = [verified?.visitorId, form.visitorId].filter((id) => id !== undefined);
+    const presence = await presenceVisitorId(c, form.presenceToken);
+    const knownIds = [verified?.visitorId, form.visitorId, presence ?? undefined].filter(
+      (id) => id !== undefined,
+    );
     if (await enforceBans(c, "chat_start", knownIds)) {
       return c.json({ offline: true, reason: "no_agents" } satisfies StartChatResponse, 200);
     }
+    // After the ban list: a banned visitor's invitation is not used up.
+    const inviting = await acceptedInvitation(c, form.invitationId, presence);
     // A verified visitor is who the site says: typed name and email are not vouched for.
     const name = verified ? verified.identity.name : (form.name ?? null);
     const email = verified ? verified.identity.email : (form.email ?? null);
     const now = Date.now();
     const chatId = crypto.randomUUID();
-    const visitorId = verified?.visitorId ?? crypto.randomUUID();
+    const visitorId = verified?.visitorId ?? presence ?? crypto.randomUUID();
+    const facts = await visitorFacts(c, { visitorId, pageUrl: form.pageUrl ?? null, variables });
     await createChat(c.env.DB, {
       id: chatId,
       visitorId,
@@ -100,8 +110,11 @@ visitorRoutes.post(
         department,
         pageUrl: form.pageUrl ?? null,
         verified: verified !== null,
+        ...facts,
       },
       createdAt: now,
+      // Offered to the inviting agent first; routed as usual if they refuse or let it lapse.
+      preferredAgent: inviting?.agentId ?? null,
     });
     if ("offline" in placed) {
       await Promise.all([markChatMissed(c.env.DB, chatId, now), session.discard()]);

@@ -3,10 +3,9 @@
  * (DESIGN invariant 6) in the local D1 (default) or the remote one, and names the first row
  * that does not match. Exit status 0 when the chain is intact, 1 when it is not (or on error).
  */
-import { parseArgs } from "node:util";
 import { verifyAuditChainVia } from "./lib/audit.ts";
-import { CliError, runMain } from "./lib/cli.ts";
-import { d1TargetFromOptions } from "./lib/d1.ts";
+import { runMain } from "./lib/cli.ts";
+import { d1TargetFromOptions, parseD1ScriptArgs } from "./lib/d1.ts";
 
 const HELP = `Usage: npm run audit:verify [-- [--local | --remote] [--persist-to DIR] [--json]]
 
@@ -22,27 +21,7 @@ relinked.
 Exit status: 0 when the chain is intact, 1 when it is not or on any error.`;
 
 async function main(): Promise<number> {
-  let values: {
-    local?: boolean;
-    remote?: boolean;
-    "persist-to"?: string;
-    json?: boolean;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      options: {
-        local: { type: "boolean" },
-        remote: { type: "boolean" },
-        "persist-to": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}\nRun with --help for usage.`);
-  }
+  const values = parseD1ScriptArgs({ json: { type: "boolean" } });
   if (values.help) {
     console.log(HELP);
     return 0;

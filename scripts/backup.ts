@@ -11,7 +11,6 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { finished, pipeline } from "node:stream/promises";
-import { parseArgs } from "node:util";
 import {
   BACKUP_FORMAT,
   type BackupManifest,
@@ -30,8 +29,8 @@ import {
   type TableShape,
   tableShapes,
 } from "./lib/backup.ts";
-import { CliError, runMain } from "./lib/cli.ts";
-import { type D1Target, d1QueryEach, d1TargetFromOptions } from "./lib/d1.ts";
+import { runMain } from "./lib/cli.ts";
+import { type D1Target, d1QueryEach, d1TargetFromOptions, parseD1ScriptArgs } from "./lib/d1.ts";
 
 const HELP = `Usage: npm run backup [-- [--local | --remote] [--persist-to DIR] [--out DIR]]
 
@@ -185,27 +184,7 @@ function size(bytes: number): string {
 }
 
 async function main(): Promise<number> {
-  let values: {
-    local?: boolean;
-    remote?: boolean;
-    "persist-to"?: string;
-    out?: string;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      options: {
-        local: { type: "boolean" },
-        remote: { type: "boolean" },
-        "persist-to": { type: "string" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}\nRun with --help for usage.`);
-  }
+  const values = parseD1ScriptArgs({ out: { type: "string" } });
   if (values.help) {
     console.log(HELP);
     return 0;

@@ -12,7 +12,6 @@ import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { finished, pipeline } from "node:stream/promises";
-import { parseArgs } from "node:util";
 import { d1ExecuteAudited } from "./lib/audit.ts";
 import {
   type BackupManifest,
@@ -23,7 +22,13 @@ import {
   selectTables,
 } from "./lib/backup.ts";
 import { CliError, runMain } from "./lib/cli.ts";
-import { type D1Target, d1ExecuteFile, d1QueryEach, d1TargetFromOptions } from "./lib/d1.ts";
+import {
+  type D1Target,
+  d1ExecuteFile,
+  d1QueryEach,
+  d1TargetFromOptions,
+  parseD1ScriptArgs,
+} from "./lib/d1.ts";
 
 const HELP = `Usage: npm run restore -- --file FILE [--local | --remote] [--persist-to DIR]
 
@@ -126,27 +131,7 @@ async function checkCounts(target: D1Target, manifest: BackupManifest): Promise<
 }
 
 async function main(): Promise<number> {
-  let values: {
-    file?: string;
-    local?: boolean;
-    remote?: boolean;
-    "persist-to"?: string;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      options: {
-        file: { type: "string" },
-        local: { type: "boolean" },
-        remote: { type: "boolean" },
-        "persist-to": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}\nRun with --help for usage.`);
-  }
+  const values = parseD1ScriptArgs({ file: { type: "string" } });
   if (values.help) {
     console.log(HELP);
     return 0;

@@ -7,8 +7,29 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { CliError } from "./cli.ts";
 import { runWrangler } from "./wrangler.ts";
+
+/** The options every D1 script takes: which database, and `--help`. */
+const D1_SCRIPT_OPTIONS = {
+  local: { type: "boolean" },
+  remote: { type: "boolean" },
+  "persist-to": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsOptionsConfig;
+
+/**
+ * Parses a D1 script's command line: the database options plus the script's own `extra`
+ * options. A bad argument is a CliError that points at `--help`.
+ */
+export function parseD1ScriptArgs<const Extra extends ParseArgsOptionsConfig>(extra: Extra) {
+  try {
+    return parseArgs({ options: { ...D1_SCRIPT_OPTIONS, ...extra }, strict: true }).values;
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}\nRun with --help for usage.`);
+  }
+}
 
 /** Which database: the local one (optionally under a persistence folder) or the remote one. */
 export interface D1Target {

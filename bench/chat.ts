@@ -10,8 +10,11 @@
  *   send to the last of the N monitors and the visitor.
  *
  * Settings (environment): BENCH_CHATS (C, 50), BENCH_PERIOD_MS (P, 1000), BENCH_SECONDS
- * (D, 20), BENCH_MONITORS (N, 20). Needs `npm run build`.
+ * (D, 20), BENCH_MONITORS (N, 20), BENCH_PROFILE (1: a CPU profile of workerd during
+ * Parley's W1, see `cpu-profile.ts`). Needs `npm run build`.
  */
+
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import {
   acceptingAgent,
   nodeSockets,
@@ -22,13 +25,15 @@ import {
   until,
 } from "../test/helpers/desk-clients.ts";
 import { type DevServer, startDevServer } from "../test/helpers/dev-server.ts";
+import { startCpuProfile } from "./cpu-profile.ts";
 import { machine, percentile } from "./stats.ts";
-import { startBenchWorker } from "./worker-process.ts";
+import { freePort, startBenchWorker } from "./worker-process.ts";
 
 const CHATS = Number(process.env.BENCH_CHATS ?? 50);
 const PERIOD_MS = Number(process.env.BENCH_PERIOD_MS ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const MONITORS = Number(process.env.BENCH_MONITORS ?? 20);
+const PROFILE = process.env.BENCH_PROFILE === "1";
 const PASSWORD = "bench chat passphrase 5";
 /** After the last send, receivers get this long before a message counts as lost. */
 const DRAIN_MS = 5000;
@@ -46,6 +51,8 @@ interface Result {
   received: number;
   lost: number;
   seconds: number;
+  /** The bench process's own event-loop delay (p99, ms): high means the client lagged. */
+  clientDelayP99: number;
 }
 
 /**
@@ -60,6 +67,8 @@ async function drive(
   const pending = new Map<string, number>();
   const latencies: number[] = [];
   let received = 0;
+  const clientDelay = monitorEventLoopDelay({ resolution: 5 });
+  clientDelay.enable();
   wire((id) => {
     const left = pending.get(id);
     const at = sentAt.get(id);
@@ -87,7 +96,9 @@ async function drive(
   );
   const seconds = (performance.now() - start) / 1000;
   await until("the drain", () => pending.size === 0, DRAIN_MS).catch(() => undefined);
-  return { latencies, sent: sentAt.size, received, lost: pending.size, seconds };
+  clientDelay.disable();
+  const clientDelayP99 = clientDelay.percentile(99) / 1e6;
+  return { latencies, sent: sentAt.size, received, lost: pending.size, seconds, clientDelayP99 };
 }
 
 function report(name: string, ours: Result, relay: Result): void {
@@ -98,7 +109,7 @@ function report(name: string, ours: Result, relay: Result): void {
       .toFixed(1)
       .padStart(
         7,
-      )} ms  ${(r.received / r.seconds).toFixed(1).padStart(7)} msg/s  lost ${r.lost}/${r.sent}`;
+      )} ms  ${(r.received / r.seconds).toFixed(1).padStart(7)} msg/s  lost ${r.lost}/${r.sent}  client lag p99 ${r.clientDelayP99.toFixed(1)} ms`;
   console.log(`${name}`);
   console.log(row("Parley", ours));
   console.log(row("relay", relay));
@@ -216,8 +227,10 @@ async function relayW2(wsOrigin: string): Promise<Result> {
 console.log(`Machine: ${machine()}`);
 console.log(`C=${CHATS} chats, P=${PERIOD_MS} ms, D=${SECONDS} s, N=${MONITORS} monitors (W2)\n`);
 const relay = await startBenchWorker("bench/relay-worker/wrangler.toml");
+const inspectorPort = await freePort();
 const server = await startDevServer({
   vars: { AGENT_MAX_CHATS: "50", AGENT_RECONNECT_GRACE_SECONDS: "600" },
+  inspectorPort,
 });
 try {
   const cookies: string[] = [];
@@ -234,11 +247,10 @@ try {
     role: "supervisor",
   });
   const relayWs = relay.origin.replace(/^http/, "ws");
-  report(
-    `W1: ${CHATS} concurrent 1:1 chats, both sides sending`,
-    await parleyW1(server, cookies),
-    await relayW1(relayWs),
-  );
+  const profiler = PROFILE ? await startCpuProfile(inspectorPort) : undefined;
+  const w1 = await parleyW1(server, cookies);
+  if (profiler) console.log(`Saved ${await profiler.stop()}\n`);
+  report(`W1: ${CHATS} concurrent 1:1 chats, both sides sending`, w1, await relayW1(relayWs));
   // A fresh agent for W2: W1's agents are at capacity with their open chats.
   await server.createAgent({
     email: "fanout@example.com",

@@ -30,6 +30,12 @@ export interface ChatPersistenceHost {
 export class ChatPersistence {
   readonly #host: ChatPersistenceHost;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * The safety alarm is set: it stays set while the chat is busy (moving the alarm on every
+   * flush would cost two storage writes per message) and `retry()` clears it once D1 has
+   * everything. Memory only: after a restart the first event sets it again (idempotently).
+   */
+  #safetyArmed = false;
 
   constructor(host: ChatPersistenceHost) {
     this.#host = host;
@@ -38,7 +44,8 @@ export class ChatPersistence {
   /** A new event was stored: flush soon, and make sure the alarm does it if we are evicted. */
   scheduleFlush(): void {
     const { due, waitUntil } = this.#host;
-    if (!due.has("flush")) {
+    if (!this.#safetyArmed) {
+      this.#safetyArmed = true;
       // Written before the flush runs, so an eviction in between still leads to a flush.
       waitUntil(due.schedule("flush", Date.now() + FLUSH_SAFETY_MS));
     }
@@ -49,20 +56,37 @@ export class ChatPersistence {
   }
 
   /** Writes unflushed events to D1 (idempotent); on failure the alarm retries. */
-  async flush(): Promise<void> {
+  async flush(): Promise<boolean> {
     const { env, log, meta, due } = this.#host;
     const chatId = meta.chatId;
-    if (!chatId) return;
+    if (!chatId) return true;
     try {
       for (let batch = log.unflushed(FLUSH_BATCH); batch.length > 0; ) {
         await insertEvents(env.DB, chatId, batch);
         log.markFlushed(batch[batch.length - 1]?.seq ?? 0);
-        batch = log.unflushed(FLUSH_BATCH);
+        batch = batch.length < FLUSH_BATCH ? [] : log.unflushed(FLUSH_BATCH);
       }
-      await due.cancel("flush");
+      return true;
     } catch (error) {
       console.error(`[parley] chat ${chatId}: D1 flush failed, retrying`, error);
+      this.#safetyArmed = true;
       await due.reschedule("flush", Date.now() + RETRY_BACKOFF_MS);
+      return false;
+    }
+  }
+
+  /**
+   * The alarm's flush: afterwards the safety alarm is cleared when D1 has every event, or
+   * moved on when more arrived meanwhile (a failed flush has already set its backoff).
+   */
+  async retry(): Promise<void> {
+    const { log, due } = this.#host;
+    if (!(await this.flush())) return;
+    if (log.unflushedCount() > 0) {
+      await due.reschedule("flush", Date.now() + FLUSH_SAFETY_MS);
+    } else {
+      this.#safetyArmed = false;
+      await due.cancel("flush");
     }
   }
 

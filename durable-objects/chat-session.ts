@@ -190,7 +190,7 @@ export class ChatSession extends DurableObject<Env> {
   /** Runs due items: D1 flush retries and the end-of-chat bookkeeping. */
   override async alarm(): Promise<void> {
     for (const item of this.#due.due(Date.now())) {
-      if (item === "flush") await this.#persistence.flush();
+      if (item === "flush") await this.#persistence.retry();
       else if (item === "finalize") await this.#persistence.finalize();
       else if (item === "sessions") await this.#checkSessions();
       else if (item === "secure_form") await this.#forms.wipeExpired();
@@ -340,13 +340,12 @@ export class ChatSession extends DurableObject<Env> {
     clientId: string,
     text: string,
   ): void {
+    const event = this.#log.appendOnce({ kind, from: sender(conn), text, clientId });
     // A resend of a message already stored (the ack was lost): ack again, store nothing.
-    const existing = this.#log.findByClientId(conn.id, clientId);
-    if (existing !== null) {
-      send(ws, { type: "ack", clientId, seq: existing });
+    if (typeof event === "number") {
+      send(ws, { type: "ack", clientId, seq: event });
       return;
     }
-    const event = this.#log.append({ kind, from: sender(conn), text, clientId });
     send(ws, { type: "ack", clientId, seq: event.seq });
     this.#broadcast(event);
   }

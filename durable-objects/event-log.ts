@@ -44,15 +44,43 @@ export class EventLog {
     sql.exec(`CREATE TABLE IF NOT EXISTS events (
       seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL,
       from_role TEXT NOT NULL, from_id TEXT, from_name TEXT, text TEXT,
-      client_id TEXT, reason TEXT, flushed INTEGER NOT NULL DEFAULT 0, form TEXT)`);
+      client_id TEXT, reason TEXT, form TEXT)`);
     // Objects created before secure forms existed get the column.
     addMissingColumns(sql, "events", { form: "TEXT" });
     // A client's retry of the same message (same clientId) must not be stored twice.
     sql.exec(`CREATE UNIQUE INDEX IF NOT EXISTS events_client
       ON events (from_id, client_id) WHERE client_id IS NOT NULL`);
-    sql.exec("CREATE INDEX IF NOT EXISTS events_unflushed ON events (seq) WHERE flushed = 0");
+    this.#createWatermark();
     this.#lastSeq =
       sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events").one().seq ?? 0;
+  }
+
+  /**
+   * What is in D1 is one watermark (every seq up to it), not a flag per row: marking a batch
+   * flushed is then one small write instead of an update of each row and of an index, and
+   * finding the rest is a primary-key range.
+   */
+  #createWatermark(): void {
+    const sql = this.#sql;
+    sql.exec(`CREATE TABLE IF NOT EXISTS event_log_state (
+      id INTEGER PRIMARY KEY CHECK (id = 1), flushed_through INTEGER NOT NULL)`);
+    if (sql.exec("SELECT 1 FROM event_log_state").toArray().length > 0) return;
+    // Objects from before the watermark kept a `flushed` flag per row: start after the
+    // last flushed event that has no unflushed one before it (flushes went in seq order).
+    const legacy = sql
+      .exec<{ name: string }>("PRAGMA table_info(events)")
+      .toArray()
+      .some((column) => column.name === "flushed");
+    const through = legacy
+      ? sql
+          .exec<{ through: number | null }>(
+            `SELECT coalesce((SELECT min(seq) - 1 FROM events WHERE flushed = 0),
+               (SELECT max(seq) FROM events)) AS through`,
+          )
+          .one().through
+      : null;
+    sql.exec("DROP INDEX IF EXISTS events_unflushed");
+    sql.exec("INSERT INTO event_log_state (id, flushed_through) VALUES (1, ?)", through ?? 0);
   }
 
   /** The highest stored seq (0 when empty). */
@@ -62,9 +90,34 @@ export class EventLog {
 
   /** Appends an event with the next seq and returns it as stored. */
   append(event: NewEvent, at = Date.now()): ChatEvent {
+    const stored = this.#insert(event, at);
+    if (!stored) throw new Error(`event ${event.clientId} from ${event.from.id} is stored already`);
+    return stored;
+  }
+
+  /**
+   * Appends a message unless its sender already stored one with this clientId (a resend
+   * after a lost ack): returns the new event, or the seq of the earlier one. One statement
+   * does the check and the write, since this runs for every message.
+   */
+  appendOnce(event: NewEvent & { clientId: string }, at = Date.now()): ChatEvent | number {
+    return (
+      this.#insert(event, at) ??
+      this.#sql
+        .exec<{ seq: number }>(
+          "SELECT seq FROM events WHERE from_id = ? AND client_id = ?",
+          event.from.id,
+          event.clientId,
+        )
+        .one().seq
+    );
+  }
+
+  /** Inserts `event` as the next seq; null when its (sender, clientId) is already stored. */
+  #insert(event: NewEvent, at: number): ChatEvent | null {
     const seq = this.#lastSeq + 1;
-    this.#sql.exec(
-      `INSERT INTO events (seq, at, kind, from_role, from_id, from_name, text, client_id, reason,
+    const cursor = this.#sql.exec(
+      `INSERT OR IGNORE INTO events (seq, at, kind, from_role, from_id, from_name, text, client_id, reason,
          form)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq,
@@ -78,20 +131,20 @@ export class EventLog {
       event.reason ?? null,
       event.form ? JSON.stringify(event.form) : null,
     );
+    if (cursor.rowsWritten === 0) return null;
     this.#lastSeq = seq;
-    return toEvent(this.#sql.exec<EventRow>("SELECT * FROM events WHERE seq = ?", seq).one());
-  }
-
-  /** The seq of a message already stored from this sender with this clientId, if any. */
-  findByClientId(fromId: string, clientId: string): number | null {
-    const rows = this.#sql
-      .exec<{ seq: number }>(
-        "SELECT seq FROM events WHERE from_id = ? AND client_id = ?",
-        fromId,
-        clientId,
-      )
-      .toArray();
-    return rows[0]?.seq ?? null;
+    // Built from what was written rather than read back: the same shape `toEvent` gives.
+    const stored: ChatEvent = {
+      seq,
+      at,
+      kind: event.kind,
+      from: { role: event.from.role, id: event.from.id, name: event.from.name },
+    };
+    if (event.text !== undefined) stored.text = event.text;
+    if (event.clientId !== undefined) stored.clientId = event.clientId;
+    if (event.reason !== undefined) stored.reason = event.reason;
+    if (event.form) stored.form = event.form;
+    return stored;
   }
 
   /** The secure form `requestId` (fields from its request event), or null when unknown. */
@@ -122,19 +175,31 @@ export class EventLog {
   /** Up to `limit` events not yet written to D1, in order. */
   unflushed(limit: number): ChatEvent[] {
     return this.#sql
-      .exec<EventRow>("SELECT * FROM events WHERE flushed = 0 ORDER BY seq LIMIT ?", limit)
+      .exec<EventRow>(
+        `SELECT * FROM events WHERE seq > (SELECT flushed_through FROM event_log_state)
+         ORDER BY seq LIMIT ?`,
+        limit,
+      )
       .toArray()
       .map(toEvent);
   }
 
   /** Marks events up to and including `seq` as written to D1. */
   markFlushed(throughSeq: number): void {
-    this.#sql.exec("UPDATE events SET flushed = 1 WHERE flushed = 0 AND seq <= ?", throughSeq);
+    this.#sql.exec(
+      "UPDATE event_log_state SET flushed_through = max(flushed_through, ?)",
+      throughSeq,
+    );
   }
 
-  /** True when some events are not yet in D1. */
-  hasUnflushed(): boolean {
-    return this.#sql.exec("SELECT 1 FROM events WHERE flushed = 0 LIMIT 1").toArray().length > 0;
+  /** How many events are not yet in D1. */
+  unflushedCount(): number {
+    return this.#sql
+      .exec<{ n: number }>(
+        `SELECT count(*) AS n FROM events
+         WHERE seq > (SELECT flushed_through FROM event_log_state)`,
+      )
+      .one().n;
   }
 }
 

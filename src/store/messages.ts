@@ -8,8 +8,9 @@ const ROWS_PER_STATEMENT = 12;
 /**
  * Writes events idempotently: `INSERT OR IGNORE` keyed by (chat_id, seq), so a retried
  * flush never duplicates. All statements run in one batch (one transaction), with the chat's
- * `first_response_at` (reports) when the batch holds an agent message: `coalesce` keeps the
- * first one, since batches are flushed in order and a retry repeats the same time.
+ * `first_response_at` (reports) when the batch holds an agent message: only a chat without one
+ * is written (batches are flushed in order, a retry repeats the same time), so later batches
+ * cost no row write.
  */
 export async function insertEvents(
   db: D1Database,
@@ -46,7 +47,7 @@ export async function insertEvents(
     statements.push(
       db
         .prepare(
-          "UPDATE chats SET first_response_at = coalesce(first_response_at, ?1) WHERE id = ?2",
+          "UPDATE chats SET first_response_at = ?1 WHERE id = ?2 AND first_response_at IS NULL",
         )
         .bind(response.at, chatId),
     );

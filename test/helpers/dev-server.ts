@@ -77,6 +77,8 @@ export interface DevServerOptions {
    * They override `wrangler.toml` (and the generated keys, if named).
    */
   vars?: Record<string, string>;
+  /** The DevTools inspector port (e.g. for `BENCH_PROFILE`); default: any free port. */
+  inspectorPort?: number;
 }
 
 /**
@@ -133,7 +135,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
         "--show-interactive-dev-session=false",
         "--inspector-port",
-        String(await freePort()),
+        String(options.inspectorPort ?? (await freePort())),
       ],
       { stdio: ["ignore", "pipe", "pipe"], detached: true },
     );

@@ -5,6 +5,7 @@ import {
   runInDurableObject,
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { EventLog } from "../../durable-objects/event-log.ts";
 import { acceptedChat, agentChatSocket, events, greeted, visitorSocket } from "./helpers.ts";
 
 const _KEY = new TextEncoder().encode(env.SESSION_KEY);
@@ -165,7 +166,10 @@ describe("durability", () => {
         stub,
         (_, state) =>
           state.storage.sql
-            .exec<{ n: number }>("SELECT count(*) AS n FROM events WHERE flushed = 0")
+            .exec<{ n: number }>(
+              `SELECT count(*) AS n FROM events
+               WHERE seq > (SELECT flushed_through FROM event_log_state)`,
+            )
             .one().n,
       );
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -183,7 +187,7 @@ describe("durability", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await pending()).toBe(0);
     await runInDurableObject(stub, (_, state) =>
-      state.storage.sql.exec("UPDATE events SET flushed = 0"),
+      state.storage.sql.exec("UPDATE event_log_state SET flushed_through = 0"),
     );
     await runInDurableObject(stub, (_, state) =>
       state.storage.sql.exec("INSERT INTO due_items (item, at) VALUES ('flush', 0)"),
@@ -195,6 +199,38 @@ describe("durability", () => {
       .bind(chat.chatId)
       .all();
     expect(rows.results).toEqual([{ text: "kept while D1 fails" }]);
+  });
+
+  it("takes over an older object's per-row flushed flags as its D1 watermark", async () => {
+    const stub = env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName("legacy-event-log"));
+    const unflushed = await runInDurableObject(stub, (_, state) => {
+      const sql = state.storage.sql;
+      // The layout objects had before the watermark: events 1–2 in D1, 3–4 not yet.
+      sql.exec("DROP TABLE IF EXISTS events");
+      sql.exec("DROP TABLE IF EXISTS event_log_state");
+      sql.exec(`CREATE TABLE events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,
+        kind TEXT NOT NULL, from_role TEXT NOT NULL, from_id TEXT, from_name TEXT, text TEXT,
+        client_id TEXT, reason TEXT, flushed INTEGER NOT NULL DEFAULT 0, form TEXT)`);
+      for (const [seq, flushed] of [
+        [1, 1],
+        [2, 1],
+        [3, 0],
+        [4, 0],
+      ]) {
+        sql.exec(
+          "INSERT INTO events (seq, at, kind, from_role, text, flushed) VALUES (?, 0, 'message', 'visitor', ?, ?)",
+          seq,
+          `m${seq}`,
+          flushed,
+        );
+      }
+      const log = new EventLog(sql);
+      const pending = log.unflushed(10).map((e) => e.text);
+      log.markFlushed(4);
+      // A later start reads the watermark, not the old flags.
+      return { pending, after: new EventLog(sql).unflushedCount(), lastSeq: log.lastSeq };
+    });
+    expect(unflushed).toEqual({ pending: ["m3", "m4"], after: 0, lastSeq: 4 });
   });
 });
 

@@ -66,11 +66,31 @@ export class ChatPersistence {
         log.markFlushed(batch[batch.length - 1]?.seq ?? 0);
         batch = batch.length < FLUSH_BATCH ? [] : log.unflushed(FLUSH_BATCH);
       }
-      return true;
     } catch (error) {
       console.error(`[parley] chat ${chatId}: D1 flush failed, retrying`, error);
       this.#safetyArmed = true;
       await due.reschedule("flush", Date.now() + RETRY_BACKOFF_MS);
+      if (log.flushFailingSince === null) log.setFlushFailing(Date.now());
+      await this.#reportBacklog(chatId, log.unflushedCount());
+      return false;
+    }
+    if (log.flushFailingSince !== null && log.unflushedCount() === 0) {
+      // Cleared only once reported: a failed report is repeated by the next flush.
+      if (await this.#reportBacklog(chatId, 0)) log.setFlushFailing(null);
+    }
+    return true;
+  }
+
+  /**
+   * Tells the Dispatcher how many events wait for D1 (`/healthz` sums them). Best effort:
+   * the events are safe here either way, and the report is repeated on the next flush.
+   */
+  async #reportBacklog(chatId: string, events: number): Promise<boolean> {
+    try {
+      await getDispatcher(this.#host.env).reportChatBacklog(chatId, events);
+      return true;
+    } catch (error) {
+      console.error(`[parley] chat ${chatId}: reporting the D1 backlog failed`, error);
       return false;
     }
   }

@@ -33,6 +33,7 @@ import { DispatcherPresence } from "./dispatcher-presence.ts";
 import { Router } from "./dispatcher-router.ts";
 import { DispatcherState } from "./dispatcher-state.ts";
 import { DueItems } from "./due-items.ts";
+import { type ChatBacklog, FlushBacklog } from "./flush-backlog.ts";
 import { PARTICIPANT_HEADER } from "./participant.ts";
 import { SESSION_CHECK_MS, SessionActivity, sessionLimits } from "./session-activity.ts";
 
@@ -65,12 +66,14 @@ export class Dispatcher extends DurableObject<Env> {
   readonly #router: Router;
   readonly #handoffs: Handoffs;
   readonly #config: Config;
+  readonly #backlog: FlushBacklog;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#config = parseConfig(env as unknown as Record<string, unknown>);
     this.#state = new DispatcherState(ctx.storage.sql);
     this.#due = new DueItems(ctx.storage);
+    this.#backlog = new FlushBacklog(ctx.storage.sql);
     this.#router = new Router({
       env,
       config: this.#config,
@@ -197,11 +200,18 @@ export class Dispatcher extends DurableObject<Env> {
     for (const agentId of new Set(agentIds)) this.#sendToAgent(agentId, frame);
   }
 
+  /** A ChatSession's D1 copy is failing (`events` waiting) or, with 0, caught up again. */
+  async reportChatBacklog(chatId: string, events: number): Promise<void> {
+    this.#backlog.report(chatId, events, Date.now());
+  }
+
   /**
    * `/healthz`'s round trip: answering proves the object is constructed (configuration
-   * parsed, tables opened) and reachable. Reads and changes nothing.
+   * parsed, tables opened) and reachable; the answer is the chats' D1 backlog.
    */
-  ping(): void {}
+  async chatBacklog(): Promise<ChatBacklog> {
+    return this.#backlog.total();
+  }
 
   // ── Entry points: sockets (Hibernation API) ─────────────────────────────────
 

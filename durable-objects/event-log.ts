@@ -38,6 +38,7 @@ export interface LoggedForm {
 export class EventLog {
   readonly #sql: SqlStorage;
   #lastSeq: number;
+  #flushFailingSince: number | null;
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
@@ -53,6 +54,9 @@ export class EventLog {
     this.#createWatermark();
     this.#lastSeq =
       sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events").one().seq ?? 0;
+    this.#flushFailingSince = sql
+      .exec<{ since: number | null }>("SELECT flush_failing_since AS since FROM event_log_state")
+      .one().since;
   }
 
   /**
@@ -63,7 +67,8 @@ export class EventLog {
   #createWatermark(): void {
     const sql = this.#sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS event_log_state (
-      id INTEGER PRIMARY KEY CHECK (id = 1), flushed_through INTEGER NOT NULL)`);
+      id INTEGER PRIMARY KEY CHECK (id = 1), flushed_through INTEGER NOT NULL,
+      flush_failing_since INTEGER)`);
     if (sql.exec("SELECT 1 FROM event_log_state").toArray().length > 0) return;
     // Objects from before the watermark kept a `flushed` flag per row: start after the
     // last flushed event that has no unflushed one before it (flushes went in seq order).
@@ -190,6 +195,17 @@ export class EventLog {
       "UPDATE event_log_state SET flushed_through = max(flushed_through, ?)",
       throughSeq,
     );
+  }
+
+  /** Since when D1 refuses this log's events (ms), or null while the copy keeps up. */
+  get flushFailingSince(): number | null {
+    return this.#flushFailingSince;
+  }
+
+  /** Records that flushing to D1 began failing (`since`), or works again (null). */
+  setFlushFailing(since: number | null): void {
+    this.#sql.exec("UPDATE event_log_state SET flush_failing_since = ?", since);
+    this.#flushFailingSince = since;
   }
 
   /** How many events are not yet in D1. */

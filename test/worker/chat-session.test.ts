@@ -3,10 +3,19 @@ import {
   evictDurableObject,
   runDurableObjectAlarm,
   runInDurableObject,
+  SELF,
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { EventLog } from "../../durable-objects/event-log.ts";
-import { acceptedChat, agentChatSocket, events, greeted, visitorSocket } from "./helpers.ts";
+import type { HealthResponse } from "../../worker/routes/health.ts";
+import {
+  acceptedChat,
+  agentChatSocket,
+  events,
+  greeted,
+  ORIGIN,
+  visitorSocket,
+} from "./helpers.ts";
 
 const _KEY = new TextEncoder().encode(env.SESSION_KEY);
 
@@ -172,8 +181,18 @@ describe("durability", () => {
             )
             .one().n,
       );
+    const backlog = async () =>
+      ((await (await SELF.fetch(`${ORIGIN}/healthz`)).json()) as HealthResponse).chatBacklog;
+    const before = await backlog();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await pending()).toBe(1);
+    // /healthz shows the chat waiting for D1, and the time it began.
+    const during = await backlog();
+    expect(during).toEqual({
+      chats: (before?.chats ?? 0) + 1,
+      events: (before?.events ?? 0) + 1,
+      oldestSince: expect.any(Number),
+    });
     // D1 is back; time passes until the retry is due.
     const columns = Object.keys(saved ?? {});
     await env.DB.prepare(
@@ -186,6 +205,7 @@ describe("durability", () => {
     );
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await pending()).toBe(0);
+    expect(await backlog()).toEqual(before);
     await runInDurableObject(stub, (_, state) =>
       state.storage.sql.exec("UPDATE event_log_state SET flushed_through = 0"),
     );

@@ -38,7 +38,8 @@ const hungDb = {
 const failingDispatcher = {
   idFromName: () => ({}),
   get: () => ({
-    ping: () => Promise.reject(new Error("Durable Object reset because its code was updated.")),
+    chatBacklog: () =>
+      Promise.reject(new Error("Durable Object reset because its code was updated.")),
   }),
 } as unknown as Env["DISPATCHER"];
 
@@ -49,7 +50,7 @@ afterEach(() => {
 });
 
 describe("GET /healthz", () => {
-  it("answers 200 ok with each check timed and the audit backlog", async () => {
+  it("answers 200 ok with each check timed and both backlogs", async () => {
     const res = await SELF.fetch(`${ORIGIN}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
@@ -57,6 +58,7 @@ describe("GET /healthz", () => {
       d1: { ok: true, ms: expect.any(Number) },
       durableObjects: { ok: true, ms: expect.any(Number) },
       auditBacklog: 0,
+      chatBacklog: { chats: 0, events: 0, oldestSince: null },
     } satisfies HealthResponse);
   });
 
@@ -70,6 +72,7 @@ describe("GET /healthz", () => {
       d1: { ok: false, ms: expect.any(Number), error: "failed" },
       durableObjects: { ok: true, ms: expect.any(Number) },
       auditBacklog: 0,
+      chatBacklog: { chats: 0, events: 0, oldestSince: null },
     });
     expect(text).not.toContain("private_marker");
     const logged = recorded.lines.map((line) => JSON.parse(line));
@@ -107,6 +110,7 @@ describe("GET /healthz", () => {
       d1: { ok: true, ms: expect.any(Number) },
       durableObjects: { ok: false, ms: expect.any(Number), error: "failed" },
       auditBacklog: null,
+      chatBacklog: null,
     });
     expect(text).not.toContain("code was updated");
   });

@@ -1,13 +1,16 @@
 /**
  * Liveness and readiness for uptime monitors: D1 answers `SELECT 1`, and a round trip to the
  * Durable Objects every chat needs (the Dispatcher) and every audited action needs (the audit
- * writer, which also reports its backlog: rows queued while D1 refused them; 0 when healthy).
+ * writer). Both report their backlog, what waits for D1 while it refuses writes (0 when
+ * healthy): the writer its audit rows, the Dispatcher the chats whose events wait in their
+ * ChatSessions.
  * Each check is timed and given CHECK_TIMEOUT_MS. A failed or slow check answers
  * `503 {"status":"degraded"}` naming it; the body never holds an error's text (it is logged).
  */
 import { Hono } from "hono";
 import { getAuditLog } from "../../durable-objects/audit-log.ts";
 import { getDispatcher } from "../../durable-objects/dispatcher.ts";
+import type { ChatBacklog } from "../../durable-objects/flush-backlog.ts";
 import { log } from "../../src/observability/log.ts";
 import type { AppEnv } from "../app-env.ts";
 import { publicRoute } from "../middleware/access.ts";
@@ -27,6 +30,8 @@ export interface HealthResponse {
   durableObjects: CheckResult;
   /** Audit rows the writer holds for D1; null when the writer did not answer. */
   auditBacklog: number | null;
+  /** Chats whose events wait for D1 in their ChatSession; null when no answer. */
+  chatBacklog: ChatBacklog | null;
 }
 
 const TIMED_OUT = Symbol("timed out");
@@ -66,11 +71,11 @@ healthRoutes.get("/", publicRoute(), async (c) => {
   const [d1, objects] = await Promise.all([
     timed("d1", requestId, () => c.env.DB.prepare("SELECT 1").first()),
     timed("durableObjects", requestId, async () => {
-      const [backlog] = await Promise.all([
+      const [audit, chats] = await Promise.all([
         getAuditLog(c.env).backlog(),
-        getDispatcher(c.env).ping(),
+        getDispatcher(c.env).chatBacklog(),
       ]);
-      return backlog;
+      return { audit, chats };
     }),
   ]);
   const ok = d1.result.ok && objects.result.ok;
@@ -78,7 +83,8 @@ healthRoutes.get("/", publicRoute(), async (c) => {
     status: ok ? "ok" : "degraded",
     d1: d1.result,
     durableObjects: objects.result,
-    auditBacklog: objects.value,
+    auditBacklog: objects.value?.audit ?? null,
+    chatBacklog: objects.value?.chats ?? null,
   };
   return c.json(body, ok ? 200 : 503);
 });

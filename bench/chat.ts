@@ -11,7 +11,8 @@
  *
  * Settings (environment): BENCH_CHATS (C, 50), BENCH_PERIOD_MS (P, 1000), BENCH_SECONDS
  * (D, 20), BENCH_MONITORS (N, 20), BENCH_PROFILE (1: a CPU profile of workerd during
- * Parley's W1, see `cpu-profile.ts`). Needs `npm run build`.
+ * Parley's W1, see `cpu-profile.ts`), BENCH_SEARCH (e.g. `100,200,300`: instead of W1 and W2,
+ * W1 at each C for the largest C that keeps p99 under 100 ms). Needs `npm run build`.
  */
 
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -123,9 +124,9 @@ const idOf = (text: string | undefined) => text?.slice("bench ".length) ?? "";
 
 // ── Parley ─────────────────────────────────────────────────────────────────────
 
-async function parleyW1(server: DevServer, cookies: string[]): Promise<Result> {
+async function parleyW1(server: DevServer, cookies: string[], chats: number): Promise<Result> {
   const agents = cookies.map((cookie) => acceptingAgent(server, cookie));
-  const started = await startChats(server, CHATS);
+  const started = await startChats(server, chats);
   await until("every chat assigned", () =>
     started.every((c) => agents.some((a) => a.chats.has(c.chatId))),
   );
@@ -148,6 +149,9 @@ async function parleyW1(server: DevServer, cookies: string[]): Promise<Result> {
       agent.onEvent = (e) => e.from.role === "visitor" && arrived(idOf(e.text));
     }
   });
+  // End the chats (frees the agents' capacity for a next run), then leave.
+  for (const [visitor] of pairs) visitor.connection.end();
+  await until("every chat ended", () => all.every((p) => p.events.some((e) => e.kind === "ended")));
   for (const p of all) p.connection.close();
   for (const a of agents) a.close();
   return result;
@@ -191,10 +195,10 @@ async function relaySocket(wsOrigin: string, room: string, onId: (id: string) =>
   return socket;
 }
 
-async function relayW1(wsOrigin: string): Promise<Result> {
+async function relayW1(wsOrigin: string, chats: number): Promise<Result> {
   let arrived: (id: string) => void = () => undefined;
   const sockets = await Promise.all(
-    Array.from({ length: CHATS * 2 }, (_, i) =>
+    Array.from({ length: chats * 2 }, (_, i) =>
       relaySocket(wsOrigin, `chat-${Math.floor(i / 2)}`, (id) => arrived(id)),
     ),
   );
@@ -224,8 +228,43 @@ async function relayW2(wsOrigin: string): Promise<Result> {
 
 // ── Run ────────────────────────────────────────────────────────────────────────
 
+/**
+ * W1 at each C of BENCH_SEARCH, ascending (target b): for Parley and the relay, the largest C
+ * up to which every step kept p99 under 100 ms with nothing lost. Stops once both failed.
+ */
+async function search(server: DevServer, cookies: string[], relayWs: string, steps: number[]) {
+  const best = { parley: 0, relay: 0 };
+  const passing = { parley: true, relay: true };
+  const within = (r: Result) => r.lost === 0 && percentile(r.latencies, 99) < 100;
+  for (const chats of steps) {
+    const parley = await parleyW1(server, cookies, chats);
+    const relay = await relayW1(relayWs, chats);
+    report(`W1 search: C=${chats}`, parley, relay);
+    passing.parley &&= within(parley);
+    passing.relay &&= within(relay);
+    if (passing.parley) best.parley = chats;
+    if (passing.relay) best.relay = chats;
+    if (!passing.parley && !passing.relay) break;
+  }
+  console.log(
+    `Largest C with p99 < 100 ms and nothing lost: Parley ${best.parley}, relay ${best.relay}` +
+      ` (ratio ${(best.parley / Math.max(best.relay, 1)).toFixed(2)}; steps ${steps.join(", ")})`,
+  );
+}
+
+const SEARCH = (process.env.BENCH_SEARCH ?? "")
+  .split(",")
+  .filter(Boolean)
+  .map(Number)
+  .sort((a, b) => a - b);
+const MOST_CHATS = Math.max(CHATS, ...SEARCH);
+
 console.log(`Machine: ${machine()}`);
-console.log(`C=${CHATS} chats, P=${PERIOD_MS} ms, D=${SECONDS} s, N=${MONITORS} monitors (W2)\n`);
+console.log(
+  SEARCH.length > 0
+    ? `W1 at C = ${SEARCH.join(", ")} chats, P=${PERIOD_MS} ms, D=${SECONDS} s\n`
+    : `C=${CHATS} chats, P=${PERIOD_MS} ms, D=${SECONDS} s, N=${MONITORS} monitors (W2)\n`,
+);
 const relay = await startBenchWorker("bench/relay-worker/wrangler.toml");
 const inspectorPort = await freePort();
 const server = await startDevServer({
@@ -234,7 +273,7 @@ const server = await startDevServer({
 });
 try {
   const cookies: string[] = [];
-  for (let i = 0; i < Math.ceil(CHATS / 50); i++) {
+  for (let i = 0; i < Math.ceil(MOST_CHATS / 50); i++) {
     const email = `bench${i}@example.com`;
     await server.createAgent({ email, name: `Bench Agent ${i}`, password: PASSWORD });
     cookies.push(await signIn(server, email, PASSWORD));
@@ -247,22 +286,30 @@ try {
     role: "supervisor",
   });
   const relayWs = relay.origin.replace(/^http/, "ws");
-  const profiler = PROFILE ? await startCpuProfile(inspectorPort) : undefined;
-  const w1 = await parleyW1(server, cookies);
-  if (profiler) console.log(`Saved ${await profiler.stop()}\n`);
-  report(`W1: ${CHATS} concurrent 1:1 chats, both sides sending`, w1, await relayW1(relayWs));
-  // A fresh agent for W2: W1's agents are at capacity with their open chats.
-  await server.createAgent({
-    email: "fanout@example.com",
-    name: "Fanout Agent",
-    password: PASSWORD,
-  });
-  const w2Agent = await signIn(server, "fanout@example.com", PASSWORD);
-  report(
-    `W2: one chat, ${MONITORS} monitors + the visitor (latency to the last receiver)`,
-    await parleyW2(server, w2Agent, await signIn(server, supervisor, PASSWORD)),
-    await relayW2(relayWs),
-  );
+  if (SEARCH.length > 0) {
+    await search(server, cookies, relayWs, SEARCH);
+  } else {
+    const profiler = PROFILE ? await startCpuProfile(inspectorPort) : undefined;
+    const w1 = await parleyW1(server, cookies.slice(0, Math.ceil(CHATS / 50)), CHATS);
+    if (profiler) console.log(`Saved ${await profiler.stop()}\n`);
+    report(
+      `W1: ${CHATS} concurrent 1:1 chats, both sides sending`,
+      w1,
+      await relayW1(relayWs, CHATS),
+    );
+    // A fresh agent for W2 (W1's agents may still be finishing their chats).
+    await server.createAgent({
+      email: "fanout@example.com",
+      name: "Fanout Agent",
+      password: PASSWORD,
+    });
+    const w2Agent = await signIn(server, "fanout@example.com", PASSWORD);
+    report(
+      `W2: one chat, ${MONITORS} monitors + the visitor (latency to the last receiver)`,
+      await parleyW2(server, w2Agent, await signIn(server, supervisor, PASSWORD)),
+      await relayW2(relayWs),
+    );
+  }
 } finally {
   await server.stop();
   relay.stop();

@@ -61,11 +61,19 @@ export type SecureFormFrame = Extract<
   { type: "secure_form.request" | "secure_form.submit" | "secure_form.view" }
 >;
 
+/** An agent's desk actions on a chat: hand it over, invite a colleague, leave it. */
+export type DeskFrame = Extract<ChatClientFrame, { type: "transfer" | "invite" | "leave" }>;
+
 export interface ChatConnection {
-  /** Sends a message (or queues it until reconnected) and returns its `clientId`. */
-  send(text: string): string;
+  /**
+   * Sends a message — or, for agents, a `whisper` the visitor never sees — (queued until
+   * reconnected) and returns its `clientId`.
+   */
+  send(text: string, kind?: "message" | "whisper"): string;
   /** Sends a secure-form frame now; false when not connected (nothing was sent or kept). */
   sendForm(frame: SecureFormFrame): boolean;
+  /** Sends a desk action now; false when not connected (nothing was sent or kept). */
+  act(frame: DeskFrame): boolean;
   /** Call on every keystroke; sends throttled typing notices. */
   typing(): void;
   /** Asks the server to end the chat; false when not connected (nothing was sent). */
@@ -99,10 +107,13 @@ export function connectChat(opts: ChatConnectionOptions): ChatConnection {
   let typingSentAt = 0;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   // Insertion order is send order, so a resend keeps the visitor's message order.
-  const unacked = new Map<string, string>();
+  const unacked = new Map<string, { text: string; kind: "message" | "whisper" }>();
 
   const send = (frame: ChatClientFrame) => socket.send(frame);
-  const sendMessage = (clientId: string, text: string) => send({ type: "message", clientId, text });
+  const sendMessage = (
+    clientId: string,
+    { text, kind }: { text: string; kind: "message" | "whisper" },
+  ) => send({ type: kind, clientId, text });
 
   const stopTyping = () => {
     clearTimeout(idleTimer);
@@ -132,7 +143,7 @@ export function connectChat(opts: ChatConnectionOptions): ChatConnection {
         ready = true;
         // An ended chat rejects new messages: resending would only earn errors.
         if (frame.status === "ended") unacked.clear();
-        for (const [clientId, text] of unacked) sendMessage(clientId, text);
+        for (const [clientId, message] of unacked) sendMessage(clientId, message);
         opts.onReady?.(frame.status);
         return;
       case "typing":
@@ -172,15 +183,19 @@ export function connectChat(opts: ChatConnectionOptions): ChatConnection {
   });
 
   return {
-    send(text) {
+    send(text, kind = "message") {
       stopTyping();
       const clientId = newClientId();
-      unacked.set(clientId, text);
+      const message = { text, kind };
+      unacked.set(clientId, message);
       // Before `ready` the message waits in `unacked`; `ready` sends it.
-      if (ready) sendMessage(clientId, text);
+      if (ready) sendMessage(clientId, message);
       return clientId;
     },
     sendForm(frame) {
+      return ready && send(frame);
+    },
+    act(frame) {
       return ready && send(frame);
     },
     typing() {

@@ -15,6 +15,10 @@ export interface ComposerOptions {
   showError: (message: string) => void;
   /** True once the chat is over: nothing more is sent. */
   isOver: () => boolean;
+  /** The error when "End chat" finds no connection (default: English). */
+  notConnected?: string;
+  /** Console only: what the text is sent as (a whisper while "internal note" is ticked). */
+  kind?: () => "message" | "whisper";
 }
 
 /** Wires send (button or Enter, card numbers masked), typing notices and the end button. */
@@ -27,7 +31,7 @@ export function bindComposer(opts: ComposerOptions): void {
     const text = maskCardNumbers(input.value.trim()).text;
     if (!text || opts.isOver()) return;
     opts.showError("");
-    opts.transcript.addPending(conn.send(text), text, opts.me);
+    opts.transcript.addPending(conn.send(text, opts.kind?.()), text, opts.me);
     input.value = "";
     input.focus();
   });
@@ -40,6 +44,6 @@ export function bindComposer(opts: ComposerOptions): void {
   });
   input.addEventListener("input", () => conn.typing());
   opts.end.addEventListener("click", () => {
-    if (!conn.end()) opts.showError("Not connected. Try again in a moment.");
+    if (!conn.end()) opts.showError(opts.notConnected ?? "Not connected. Try again in a moment.");
   });
 }

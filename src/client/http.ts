@@ -33,16 +33,18 @@ export interface ApiResponse<T> {
  */
 export async function requestJson<T>(
   url: string,
-  method: "GET" | "POST" | "DELETE",
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
   body?: unknown,
   credentials: RequestCredentials = "same-origin",
+  /** Extra request headers (the widget's survey sends its chat token as a bearer). */
+  headers: Record<string, string> = {},
 ): Promise<ApiResponse<T>> {
   let res: Response;
   try {
     res = await fetch(url, {
       method,
       credentials,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
       body: body === undefined ? null : JSON.stringify(body),
     });
   } catch {

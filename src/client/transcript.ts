@@ -20,6 +20,9 @@ export interface TranscriptOptions {
    * events the function leaves at null show their own text (the server's masked summary).
    */
   notice(event: ChatEvent): string | null;
+  /** The state shown on our own messages: until stored (default "sending…"), then once stored. */
+  sending?: string;
+  delivered?: string;
 }
 
 export interface Transcript {
@@ -60,7 +63,8 @@ export function createTranscript(opts: TranscriptOptions): Transcript {
 
   return {
     addPending(clientId, text, from) {
-      const el = message(from, text, "sending…");
+      const el = message(from, text, opts.sending ?? "sending…");
+      el.lastElementChild?.setAttribute("data-state", "sending");
       el.classList.add("pending");
       el.setAttribute("aria-busy", "true");
       place(el, null);
@@ -71,9 +75,13 @@ export function createTranscript(opts: TranscriptOptions): Transcript {
       const mine = event.clientId ? pending.get(event.clientId) : undefined;
       if (mine && event.clientId) pending.delete(event.clientId);
       let el: HTMLElement;
-      if (event.kind === "message") {
+      // Whispers reach agents only (the server never sends one to a visitor): marked internal.
+      if (event.kind === "message" || event.kind === "whisper") {
         // The stored text wins over what we typed: the server may have masked a card number.
-        el = message(from, event.text ?? "", clock(event.at));
+        const own = opts.delivered && opts.isOwn(from);
+        el = message(from, event.text ?? "", clock(event.at) + (own ? ` · ${opts.delivered}` : ""));
+        if (own) el.lastElementChild?.setAttribute("data-state", "delivered");
+        if (event.kind === "whisper") el.classList.add("internal");
       } else {
         const text = opts.notice(event) ?? (isSecureForm(event) ? (event.text ?? null) : null);
         if (text === null) return;

@@ -9,6 +9,7 @@
  */
 import { solveAltchaChallenge } from "../client/altcha.ts";
 import type { ChatCaptchaChallenge } from "../protocol/http.ts";
+import { t } from "./strings.ts";
 
 /** Solutions tried before giving up (a replayed or expired one gets a fresh challenge). */
 const MAX_SOLVES = 2;
@@ -42,7 +43,7 @@ export async function withChatCaptcha<T>(
       const challenge = challengeOf(error);
       if (!challenge || solves >= MAX_SOLVES) throw error;
       if (challenge.provider !== "altcha") {
-        throw new Error("Chat can't start on this page right now. Please contact us another way.");
+        throw new Error(t.captchaUnsupported);
       }
       solving(true);
       try {

@@ -7,13 +7,15 @@
 import { connectChat } from "../client/chat-connection.ts";
 import { bindComposer } from "../client/composer.ts";
 import { h } from "../client/dom.ts";
-import { toWsBase } from "../client/http.ts";
+import { requestJson, toWsBase } from "../client/http.ts";
 import type { SocketState } from "../client/reconnecting-socket.ts";
 import { createTranscript } from "../client/transcript.ts";
 import type { ChatEvent } from "../protocol/chat-frames.ts";
 import { BEARER_PREFIX, MAX_MESSAGE_CHARS, SUBPROTOCOL } from "../protocol/limits.ts";
 import { type SecureFormPanel, secureForm } from "./secure-form.ts";
 import { type SavedChat, saveChat } from "./session.ts";
+import { t } from "./strings.ts";
+import { surveyForm } from "./survey.ts";
 
 export interface ChatViewOptions {
   /** The API origin (`https://chat.example.com`). */
@@ -21,8 +23,14 @@ export interface ChatViewOptions {
   chat: SavedChat;
   /** Queue position from the start response, shown until an agent joins. */
   queuePosition?: number;
+  /** Offer the post-chat survey (the campaign's choice). */
+  survey: boolean;
   /** Called when the visitor asks for a fresh chat after this one is over. */
   onNewChat(): void;
+  /** An agent's message arrived live (not in the replay that rebuilds the view). */
+  onAgentMessage(event: ChatEvent): void;
+  /** The chat ended (or became unavailable). */
+  onEnded(): void;
 }
 
 /** A stale typing indicator is hidden after this long (an `on:false` frame may be lost). */
@@ -38,6 +46,9 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
   let state: SocketState = "connecting";
   let queue = opts.queuePosition ?? 0;
   let over = false;
+  // The first replay rebuilds what an earlier page showed: nothing in it is news.
+  let live = false;
+  let answered = false;
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
 
   const status = h("p", { class: "note", role: "status", "data-testid": "parley-status" });
@@ -45,31 +56,27 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
     class: "log",
     role: "log",
     "aria-live": "polite",
-    "aria-label": "Messages",
+    "aria-label": t.messages,
     tabindex: 0,
     "data-testid": "parley-messages",
   });
-  const typing = h(
-    "p",
-    { class: "note", hidden: true, "data-testid": "parley-typing" },
-    "Agent is typing…",
-  );
+  const typing = h("p", { class: "note", hidden: true, "data-testid": "parley-typing" }, t.typing);
   const error = h("p", { class: "err", role: "alert", hidden: true });
   const input = h("textarea", {
     "data-testid": "parley-input",
     rows: 2,
     maxlength: MAX_MESSAGE_CHARS,
-    "aria-label": "Message",
-    placeholder: "Type your message…",
+    "aria-label": t.message,
+    placeholder: t.placeholder,
   });
-  const send = h("button", { type: "submit", "data-testid": "parley-send" }, "Send");
-  const form = h("form", { class: "bar", "aria-label": "Send a message" }, input, send);
-  const end = h(
-    "button",
-    { type: "button", class: "link", "data-testid": "parley-end" },
-    "End chat",
-  );
-  const again = h("button", { type: "button", class: "link", hidden: true }, "Start a new chat");
+  const send = h("button", { type: "submit", "data-testid": "parley-send" }, t.send);
+  const form = h("form", { class: "bar", "aria-label": t.composer }, input, send);
+  const link = (testId: string, text: string) =>
+    h("button", { type: "button", class: "link", "data-testid": testId }, text);
+  const end = link("parley-end", t.end);
+  const download = link("parley-download", t.download);
+  const again = link("parley-new-chat", t.newChat);
+  again.hidden = true;
   // The secure form's panel, apart from the messages; at most one form at a time.
   const secureArea = h("div", { class: "forms" });
   const forms = new Map<string, SecureFormPanel>();
@@ -83,7 +90,7 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
     secureArea,
     error,
     form,
-    end,
+    h("div", { class: "links" }, end, download),
     again,
   );
   const transcript = createTranscript({
@@ -91,27 +98,45 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
     testId: "parley-message",
     isOwn: (from) => from.role === "visitor",
     author: (from, own) =>
-      own ? "You" : (from.name ?? (from.role === "agent" ? "Agent" : "Parley")),
+      own ? t.you : (from.name ?? (from.role === "agent" ? t.agent : t.system)),
     notice: (event) => {
-      if (event.kind === "ended") return "Chat ended";
+      if (event.kind === "ended") return t.ended;
       if (event.kind === "joined" && event.from.role === "agent") {
-        return `${event.from.name ?? "An agent"} joined the chat`;
+        return t.joined(event.from.name ?? t.anAgent);
       }
       return null;
     },
+    sending: t.sending,
+    delivered: t.delivered,
+  });
+
+  // The download is what the log shows, one line per row: "author · time: text" or a notice.
+  download.addEventListener("click", () => {
+    const text = [...log.children]
+      .map((row) => [...row.children].map((part) => part.textContent).join(": "))
+      .join("\n");
+    const a = h("a", {
+      href: URL.createObjectURL(new Blob([text], { type: "text/plain;charset=utf-8" })),
+      download: "chat-transcript.txt",
+    });
+    a.click();
+    // Later: some browsers read the URL after the click handler returns.
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   });
 
   const renderStatus = () => {
     status.textContent = over
       ? ""
       : state === "reconnecting"
-        ? "Connection lost. Reconnecting…"
+        ? t.reconnecting
         : state === "connecting"
-          ? "Connecting…"
+          ? t.connecting
           : queue > 0
-            ? `You are number ${queue} in the queue`
+            ? t.queue(queue)
             : "";
     status.hidden = !status.textContent;
+    // For styling and tests: connecting, open, reconnecting or closed.
+    status.dataset.state = over ? "closed" : state;
   };
 
   const showError = (message: string) => {
@@ -133,7 +158,7 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
     const id = event.form?.requestId;
     if (!id) return;
     if (event.kind === "secure_form.submitted") {
-      forms.get(id)?.close(event.text ?? "Secure form submitted");
+      forms.get(id)?.close(event.text ?? t.secureSubmitted);
     } else if (event.kind === "secure_form.requested" && event.form?.fields && !over) {
       for (const [other, panel] of forms) {
         if (panel.sending()) continue;
@@ -164,6 +189,21 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
     again.hidden = false;
     if (message) showError(message);
     renderStatus();
+    opts.onEnded();
+    if (opts.survey && answered && !message) {
+      view.insertBefore(
+        surveyForm((rating, comment) =>
+          requestJson(
+            `${opts.base}/api/visitor/chats/${encodeURIComponent(chat.chatId)}/survey`,
+            "POST",
+            { rating, comment: comment || undefined },
+            "omit",
+            { authorization: `Bearer ${chat.token}` },
+          ).then(() => undefined),
+        ),
+        again,
+      );
+    }
     // Move focus only if the visitor was in the chat; never steal it from the host page.
     if (view.contains((view.getRootNode() as ShadowRoot).activeElement)) again.focus();
   };
@@ -182,15 +222,20 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
       if (!over) saveChat(chat);
       if (event.from.role === "agent") {
         queue = 0;
-        if (event.kind === "message") setTyping(false);
+        answered = true;
+        if (event.kind === "message") {
+          setTyping(false);
+          if (live) opts.onAgentMessage(event);
+        }
       }
       if (event.kind === "ended") finish();
       renderStatus();
     },
     onReady: (chatStatus) => {
+      live = true;
       if (chatStatus === "ended") finish();
       // The replay has come and holds no submission: the connection dropped before it arrived.
-      sendingForm()?.refused("Your details were not received. Please enter them again.");
+      sendingForm()?.refused(t.secureAgain);
     },
     onTyping: (from, on) => {
       if (from.role === "agent") setTyping(on);
@@ -201,7 +246,7 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
     },
     onError: (code, message, fields) => {
       const sending = FORM_ERRORS.has(code) ? sendingForm() : undefined;
-      if (code === "already_submitted") sending?.close("This form was already submitted.");
+      if (code === "already_submitted") sending?.close(t.secureDone);
       else if (sending) sending.refused(message, fields);
       else if (code === "chat_ended") finish();
       else showError(message);
@@ -212,13 +257,23 @@ export function chatView(opts: ChatViewOptions): HTMLElement {
     },
     onClosed: (code) => {
       // 1000 follows the `ended` event; anything else means we could not (re)join.
-      if (code !== 1000) finish("This chat is no longer available.");
+      if (code !== 1000) finish(t.gone);
       else finish();
     },
   });
 
   const me = { role: "visitor", id: null, name: null } as const;
-  bindComposer({ form, input, end, conn, transcript, me, showError, isOver: () => over });
+  bindComposer({
+    form,
+    input,
+    end,
+    conn,
+    transcript,
+    me,
+    showError,
+    isOver: () => over,
+    notConnected: t.notConnected,
+  });
   again.addEventListener("click", () => {
     conn.close();
     opts.onNewChat();

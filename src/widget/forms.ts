@@ -1,16 +1,19 @@
 /**
- * The widget's two forms: the pre-chat form and the offline-message form shown when no agent
- * is available. Each calls back with trimmed values; a rejected callback's message is shown.
+ * The widget's forms: the pre-chat form (built from the campaign's field list) and the
+ * offline-message form shown when no agent is available. Each calls back with trimmed values;
+ * a rejected callback's message is shown.
  */
-import { h } from "../client/dom.ts";
+import { type Child, h } from "../client/dom.ts";
+import type { PreChatForm } from "../protocol/campaigns.ts";
 import { MAX_MESSAGE_CHARS } from "../protocol/limits.ts";
+import { t } from "./strings.ts";
 
 /** A labelled field; wrapping the input in its label names it without ids. */
-function field(label: string, input: HTMLElement, hint?: string): HTMLLabelElement {
+export function field(label: string, input: HTMLElement, optional?: boolean): HTMLLabelElement {
   return h(
     "label",
     null,
-    h("span", null, label, hint && h("span", { class: "hint" }, ` (${hint})`)),
+    h("span", null, label, optional && h("span", { class: "hint" }, ` (${t.optional})`)),
     input,
   );
 }
@@ -26,13 +29,17 @@ function input(testId: string, type: string, autocomplete: string, required = fa
 }
 
 /** The trimmed value, or undefined when empty (the API treats absent and empty alike). */
-const value = (el: HTMLInputElement | HTMLTextAreaElement) => el.value.trim() || undefined;
+const value = (el: { value: string }) => el.value.trim() || undefined;
 
 /**
  * A form whose submit runs `action` with the button disabled and shows its error, if any.
  * `action` runs only after the browser's own validation (required, type=email) passed.
  */
-function asyncForm(label: string, children: Node[], action: () => Promise<void>): HTMLFormElement {
+export function asyncForm(
+  label: string,
+  children: Child[],
+  action: () => Promise<void>,
+): HTMLFormElement {
   const error = h("p", { class: "err", role: "alert", hidden: true });
   const submit = children.find((c): c is HTMLButtonElement => c instanceof HTMLButtonElement);
   const form = h("form", { "aria-label": label }, ...children);
@@ -44,7 +51,7 @@ function asyncForm(label: string, children: Node[], action: () => Promise<void>)
     try {
       await action();
     } catch (err) {
-      error.textContent = err instanceof Error ? err.message : "Something went wrong.";
+      error.textContent = err instanceof Error ? err.message : t.failed;
       error.hidden = false;
     } finally {
       if (submit) submit.disabled = false;
@@ -53,40 +60,93 @@ function asyncForm(label: string, children: Node[], action: () => Promise<void>)
   return form;
 }
 
-/** Who the visitor says they are; both optional. */
-export interface Visitor {
-  name?: string | undefined;
-  email?: string | undefined;
+/**
+ * Replaces a form's view by a thank-you note and moves focus to it, so a screen reader says
+ * it and keyboard users are not left on a removed button.
+ */
+export function thank(view: HTMLElement, testId: string, text: string): void {
+  const note = h("p", { class: "note", role: "status", tabindex: -1, "data-testid": testId }, text);
+  view.replaceChildren(note);
+  note.focus();
 }
 
-/**
- * The pre-chat form: name and email (both optional), then "Start chat". `start` gets a
- * `checking` callback that shows a status line while the bot check runs.
- */
-export function prechatForm(
-  start: (visitor: Visitor, checking: (on: boolean) => void) => Promise<void>,
-): HTMLFormElement {
-  const name = input("parley-name", "text", "name");
-  const email = input("parley-email", "email", "email");
+/** What the pre-chat form collects; every part optional (the chat-start API's rule). */
+export interface PrechatValues {
+  name?: string | undefined;
+  email?: string | undefined;
+  department?: string | undefined;
+  /** The campaign's custom-variable fields that were filled in. */
+  variables: Record<string, string>;
+}
+
+export interface PrechatOptions {
+  greeting: string;
+  /** The campaign's form; `enabled: false` leaves only the greeting and the start button. */
+  form: PreChatForm;
+  /** Choices of a `department` field. */
+  departments: readonly { id: string; name: string }[];
+  /** The department chosen in advance (the tag's `data-department`). */
+  department?: string | undefined;
+  /** Starts the chat; `checking` shows a status line while the bot check runs. */
+  start(values: PrechatValues, checking: (on: boolean) => void): Promise<void>;
+}
+
+/** The pre-chat form, one input per configured field, then "Start chat". */
+export function prechatForm(opts: PrechatOptions): HTMLFormElement {
+  const fields = opts.form.enabled ? opts.form.fields : [];
+  const inputs = fields.map(({ key, label, required }) => {
+    let el: HTMLInputElement | HTMLSelectElement;
+    if (key === "department") {
+      el = h(
+        "select",
+        { "data-testid": "parley-department", required },
+        h("option", { value: "" }, "\u2014"),
+        ...opts.departments.map((d) =>
+          h("option", { value: d.id, selected: d.id === opts.department }, d.name),
+        ),
+      );
+    } else if (key === "name" || key === "email") {
+      el = input(`parley-${key}`, key === "email" ? "email" : "text", key, required);
+    } else {
+      el = input(`parley-var-${key}`, "text", "off", required);
+      el.maxLength = 500;
+    }
+    return { key, el, label: field(label, el, !required) };
+  });
   const status = h(
     "p",
     { class: "note", role: "status", hidden: true, "data-testid": "parley-checking" },
-    "Checking you're not a robot\u2026",
+    t.checking,
   );
   return asyncForm(
-    "Start a chat",
+    t.startForm,
     [
-      h("p", { class: "note" }, "Questions? We're here to help."),
-      field("Name", name, "optional"),
-      field("Email", email, "optional"),
+      h("p", { class: "note" }, opts.greeting),
+      ...inputs.map((i) => i.label),
       status,
-      h("button", { type: "submit", "data-testid": "parley-start" }, "Start chat"),
+      h("button", { type: "submit", "data-testid": "parley-start" }, t.start),
     ],
-    () =>
-      start({ name: value(name), email: value(email) }, (on) => {
+    () => {
+      const values: PrechatValues = { department: opts.department, variables: {} };
+      for (const { key, el } of inputs) {
+        const v = value(el);
+        if (key === "name" || key === "email" || key === "department") {
+          if (v || key !== "department") values[key] = v;
+        } else if (v) values.variables[key] = v;
+      }
+      return opts.start(values, (on) => {
         status.hidden = !on;
-      }),
+      });
+    },
   );
+}
+
+/** What the offline form shows above its fields. */
+export interface OfflineTexts {
+  title: string;
+  message: string;
+  /** When the department opens again (ms), if it is closed for the day. */
+  opensAt?: number | null | undefined;
 }
 
 /**
@@ -94,7 +154,8 @@ export function prechatForm(
  * `send` resolves once the message is stored; the form then turns into a thank-you note.
  */
 export function offlineForm(
-  visitor: Visitor,
+  texts: OfflineTexts,
+  visitor: { name?: string | undefined; email?: string | undefined },
   send: (message: { name?: string | undefined; email: string; message: string }) => Promise<void>,
 ): HTMLElement {
   const name = input("parley-offline-name", "text", "name");
@@ -107,29 +168,21 @@ export function offlineForm(
   });
   name.value = visitor.name ?? "";
   email.value = visitor.email ?? "";
+  const opens = texts.opensAt ? new Date(texts.opensAt).toLocaleString() : "";
   const view = h("div", { class: "view" });
   const form = asyncForm(
-    "Leave a message",
+    texts.title,
     [
-      h(
-        "p",
-        { class: "note" },
-        "Nobody is available right now. Leave a message and we'll email you.",
-      ),
-      field("Name", name, "optional"),
-      field("Email", email),
-      field("Message", message),
-      h("button", { type: "submit", "data-testid": "parley-offline-send" }, "Send message"),
+      h("p", { class: "note" }, texts.message),
+      opens && h("p", { class: "note", "data-testid": "parley-opens-at" }, t.opensAt(opens)),
+      field(t.name, name, true),
+      field(t.email, email),
+      field(t.message, message),
+      h("button", { type: "submit", "data-testid": "parley-offline-send" }, t.sendMessage),
     ],
     async () => {
       await send({ name: value(name), email: email.value.trim(), message: message.value.trim() });
-      const thanks = h(
-        "p",
-        { class: "note", role: "status", tabindex: -1, "data-testid": "parley-offline-thanks" },
-        "Thank you! We received your message and will reply by email.",
-      );
-      view.replaceChildren(thanks);
-      thanks.focus();
+      thank(view, "parley-offline-thanks", t.thanks);
     },
   );
   view.append(form);

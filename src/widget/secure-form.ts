@@ -14,6 +14,7 @@ import {
   type SecureFieldKind,
   type SecureFormField,
 } from "../security/secure-form.ts";
+import { type ProblemKey, t } from "./strings.ts";
 
 export interface SecureFormOptions {
   requestId: string;
@@ -44,29 +45,20 @@ const HINTS: Record<SecureFieldKind, [string, boolean, number, string?]> = {
   text: ["off", false, 200],
 };
 
-/** What each problem (from checkSecureValues or the server) tells the visitor. */
-const PROBLEMS: Record<string, string> = {
-  required: "Please fill this in.",
-  invalid_card_number: "This card number is not valid.",
-  invalid_expiry: "Enter the expiry date as MM/YY.",
-  expired: "This card has expired.",
-  invalid_security_code: "Check the security code: 3 digits, or 4 for American Express.",
-  invalid_text: "Use up to 200 characters, on one line.",
-};
-
-const TITLE = "Secure payment form";
+/** What a problem (from checkSecureValues or the server) tells the visitor. */
+const problemText = (problem: string) => t[`p_${problem}` as ProblemKey] ?? t.checkThis;
 
 /** Creates the panel for one request. */
 export function secureForm(opts: SecureFormOptions): SecureFormPanel {
   let state: "open" | "sending" | "closed" = "open";
   const headingId = uid("parley-sf");
   const heading = () =>
-    h("h3", { id: headingId }, h("span", { class: "lock", "aria-hidden": "true" }), TITLE);
+    h("h3", { id: headingId }, h("span", { "aria-hidden": "true" }, "\u{1f512} "), t.secureTitle);
   const formError = h("p", { class: "err", role: "alert", hidden: true });
   const submit = h(
     "button",
     { type: "submit", "data-testid": "parley-secure-submit" },
-    "Send securely",
+    t.secureSend,
   );
 
   const inputs = opts.fields.map((field) => {
@@ -110,17 +102,13 @@ export function secureForm(opts: SecureFormOptions): SecureFormPanel {
     "section",
     { class: "secure", "aria-labelledby": headingId, "data-testid": "parley-secure-form" },
     heading(),
-    h(
-      "p",
-      { class: "note" },
-      "Only the agent sees these details. They are never stored and are deleted when the chat ends.",
-    ),
+    h("p", { class: "note" }, t.secureNote),
     form,
   );
 
   const setBusy = (busy: boolean) => {
     submit.disabled = busy;
-    submit.textContent = busy ? "Sending\u2026" : "Send securely";
+    submit.textContent = busy ? t.sending : t.secureSend;
     for (const { input } of inputs) input.disabled = busy;
   };
 
@@ -129,7 +117,7 @@ export function secureForm(opts: SecureFormOptions): SecureFormPanel {
     let first: HTMLInputElement | undefined;
     for (const { field, input, error } of inputs) {
       const problem = problems[field.name];
-      error.textContent = problem ? (PROBLEMS[problem] ?? "Please check this.") : "";
+      error.textContent = problem ? problemText(problem) : "";
       error.hidden = !problem;
       if (problem) input.setAttribute("aria-invalid", "true");
       else input.removeAttribute("aria-invalid");
@@ -148,7 +136,7 @@ export function secureForm(opts: SecureFormOptions): SecureFormPanel {
     for (const { field, input } of inputs) values[field.name] = input.value.trim();
     if (showProblems(checkSecureValues(opts.fields, values, Date.now()))) return;
     if (!opts.submit({ type: "secure_form.submit", requestId: opts.requestId, values })) {
-      showProblems({}, "Not connected. Try again in a moment.");
+      showProblems({}, t.notConnected);
       return;
     }
     state = "sending";
@@ -165,10 +153,7 @@ export function secureForm(opts: SecureFormOptions): SecureFormPanel {
       state = "open";
       setBusy(false);
       const known = Object.keys(problems).some((name) => inputs.some((i) => i.field.name === name));
-      showProblems(
-        problems,
-        known ? "For your security the fields were cleared. Please enter them again." : message,
-      );
+      showProblems(problems, known ? t.secureCleared : message);
     },
     close(summary) {
       if (state === "closed" && summary === undefined) return;

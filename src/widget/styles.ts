@@ -2,52 +2,52 @@
  * The widget's stylesheet. It is adopted as a constructed stylesheet because a `<style>`
  * element would be blocked by a host page whose CSP forbids inline styles; the `<style>`
  * fallback is only for browsers without `adoptedStyleSheets`. The page may theme the widget
- * with the inherited custom property `--parley-accent`.
+ * with the inherited custom property `--parley-accent`. The host element sits in the page's
+ * DOM, where a hostile rule such as `div{display:none!important}` reaches it; for important
+ * declarations the shadow tree's own win the cascade, so `:host` marks its layout important.
  */
 import { h } from "../client/dom.ts";
 
 const CSS = `
-:host{all:initial;position:fixed;right:20px;bottom:20px;z-index:2147483000;color:#1d2330;
-font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;--a:var(--parley-accent,#2f5bea)}
-*{box-sizing:border-box;font:inherit;color:inherit}
+:host{all:initial!important;display:block!important;visibility:visible!important;position:fixed!important;right:20px!important;bottom:20px!important;z-index:2147483000!important;color:#1d2330;font:14px/1.45 system-ui,sans-serif;--a:var(--parley-accent,var(--c,#2f5bea))}
+:host(.left){right:auto!important;left:20px!important}
+*{box-sizing:border-box;font:inherit;color:inherit;margin:0}
 [hidden]{display:none!important}
 button{cursor:pointer;border:0;border-radius:8px;padding:8px 14px;background:var(--a);color:#fff;font-weight:600}
-button:disabled{opacity:.5;cursor:default}
-button:focus-visible,input:focus-visible,textarea:focus-visible{outline:3px solid #ffbf47;outline-offset:1px}
-.launcher{float:right;border-radius:24px;padding:12px 20px;box-shadow:0 4px 14px rgba(0,0,0,.25)}
-.panel{position:absolute;right:0;bottom:60px;width:min(360px,calc(100vw - 40px));height:min(540px,calc(100vh - 100px));
-display:flex;flex-direction:column;background:#fff;border-radius:12px;box-shadow:0 10px 40px rgba(0,0,0,.25);overflow:hidden}
-header{display:flex;align-items:center;justify-content:space-between;background:var(--a);color:#fff;padding:10px 14px}
-h2{margin:0;font-size:16px;font-weight:600}
-header button{background:none;font-size:20px;line-height:1;padding:4px 8px}
-.body{flex:1;display:flex;flex-direction:column;min-height:0;padding:14px;gap:10px;overflow:auto}
-.view{display:flex;flex-direction:column;gap:10px;flex:1;min-height:0}
-form{display:flex;flex-direction:column;gap:10px}
-label{display:flex;flex-direction:column;gap:4px;font-weight:600}
-input,textarea{font-weight:400;border:1px solid #aab1c0;border-radius:8px;padding:8px;background:#fff;width:100%}
-textarea{resize:none}
-.hint{font-weight:400;color:#59627a}
-.err{color:#b3261e;margin:0}
-.note{margin:0;color:#59627a}
-.log{flex:1;overflow-y:auto;display:flex;flex-direction:column;gap:8px;min-height:0}
+button:disabled{opacity:.5}
+.pending{opacity:.7}
+[aria-pressed=false]{text-decoration:line-through}
+:focus-visible{outline:3px solid #fb4}
+.launcher{border-radius:24px;padding:12px 20px;box-shadow:0 4px 14px #0004}
+.badge{margin-left:8px;padding:0 6px;border-radius:9px;background:#b3261e}
+.panel{position:absolute;right:0;bottom:60px;width:min(360px,calc(100vw - 40px));height:min(540px,calc(100vh - 100px));background:#fff;border-radius:12px;box-shadow:0 8px 40px #0004;overflow:hidden}
+:host(.left) .panel{right:auto;left:0}
+.panel,.body,.view,form,.secure,label,.log{display:flex;flex-direction:column;gap:10px;min-height:0}
+.panel{gap:0}
+header{display:flex;background:var(--a);color:#fff;padding:10px 14px}
+h2{margin-right:auto;font-size:16px}
+header button{background:none;padding:0 8px}
+.body,.view,.log{flex:1;overflow:auto}
+.body{padding:14px}
+label,h3{font-weight:600}
+input,textarea,select{font-weight:400;border:1px solid #aab1c0;border-radius:8px;padding:8px;background:#fff;width:100%;resize:none}
+.note,.meta,.hint,.msg-system{font-weight:400;color:#59627a}
+.err{color:#b3261e}
+.log{scroll-behavior:smooth}
 .msg{max-width:85%;padding:8px 10px;border-radius:10px;background:#eef1f7;align-self:flex-start;white-space:pre-wrap;overflow-wrap:anywhere}
 .own{align-self:flex-end;background:#dde6ff}
-.pending{opacity:.6}
-.msg-system{align-self:center;background:none;color:#59627a;font-size:12px}
-.meta{display:block;font-size:11px;color:#59627a}
-.bar{flex-direction:row;gap:8px;align-items:flex-end}
-.bar textarea{flex:1}
-.forms{display:flex;flex-direction:column;flex-shrink:0;max-height:65%;min-height:0}
+.msg-system{align-self:center;background:none;font-size:12px}
+.meta{display:block;font-size:11px}
+.bar,.links{display:flex;flex-direction:row;gap:12px;align-items:end}
+.forms{flex-shrink:0;max-height:65%;display:flex}
 .forms:empty{display:none}
-.secure{min-height:0;overflow:auto;display:flex;flex-direction:column;gap:8px;padding:10px;border:2px solid #1a7f37;border-radius:10px;background:#f3faf5}
-.secure h3{margin:0;font-size:15px;font-weight:600;color:#14532d}
-.secure p{margin:0}
-.lock{display:inline-block;position:relative;width:11px;height:8px;margin:0 8px 0 2px;border-radius:2px;background:currentColor}
-.lock::before{content:"";position:absolute;left:2px;bottom:7px;width:7px;height:6px;box-sizing:border-box;border:2px solid currentColor;border-bottom:0;border-radius:4px 4px 0 0}
-.secure form,.field{gap:6px}.field{display:flex;flex-direction:column}
+.secure{overflow:auto;gap:8px;padding:10px;border:2px solid #1a7f37;border-radius:10px;background:#f3faf5}
+h3{color:#14532d}
 [aria-invalid=true]{border-color:#b3261e}
-.link{background:none;color:var(--a);padding:4px 0;align-self:flex-start}
-@media (max-width:480px){:host{right:10px;bottom:10px}.panel{width:calc(100vw - 20px);height:calc(100vh - 80px)}}
+.link{background:none;color:var(--a);padding:4px 0;align-self:start}
+.sr{position:absolute;clip-path:inset(50%)}
+@media (prefers-reduced-motion:reduce){.log{scroll-behavior:auto}}
+@media (max-width:480px){:host{right:10px!important;bottom:10px!important}.panel{width:calc(100vw - 20px);height:calc(100vh - 80px)}}
 `;
 
 /** Applies the widget stylesheet to its shadow root. */

@@ -1,5 +1,7 @@
 /** Headless Debian Chromium through playwright-core (never a downloaded browser). */
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { type Browser, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -168,4 +170,35 @@ export function injectedMarkup(page: Page): Promise<string[]> {
       found.push("a second #parley-widget");
     return found;
   });
+}
+
+/**
+ * axe-core's serious and critical violations in the part of `page` that `selector` names.
+ * axe is evaluated through the DevTools protocol, which a page's CSP does not govern (the
+ * console forbids inline scripts, so a script tag would be refused).
+ */
+export async function seriousAxeViolations(page: Page, selector: string): Promise<string[]> {
+  if (!(await page.evaluate(() => "axe" in window))) {
+    const require = createRequire(import.meta.url);
+    await page.evaluate(await readFile(require.resolve("axe-core/axe.min.js"), "utf8"));
+  }
+  return page.evaluate(async (include) => {
+    type Result = { id: string; impact?: string | null; nodes: { target: unknown }[] };
+    const axe = (window as unknown as { axe: { run(c: object, o: object): Promise<object> } }).axe;
+    const results = (await axe.run({ include: [include] }, { resultTypes: ["violations"] })) as {
+      violations: Result[];
+    };
+    return results.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.impact} ${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+  }, selector);
+}
+
+/**
+ * Saves a console screen for review (`test-results/console-<id>.png`, gitignored) and
+ * returns axe-core's serious and critical violations in it (`#screen-root`).
+ */
+export async function reviewConsoleScreen(page: Page, id: string): Promise<string[]> {
+  await page.screenshot({ path: `test-results/console-${id}.png`, fullPage: true });
+  return seriousAxeViolations(page, "#screen-root");
 }

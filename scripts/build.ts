@@ -2,10 +2,13 @@
  * Builds the static assets into dist/ (served by the Worker's assets binding):
  *   dist/index.html              the demo page (src/demo)
  *   dist/widget.js (+ .sri)      the visitor widget, one IIFE, with its SRI hash beside it
- *   dist/console/                the agent console
+ *   dist/console/                the agent console (also a static site: `wrangler pages deploy
+ *                                dist/console`, with `_headers` for Pages)
  *   dist/.assetsignore           keeps `wrangler deploy --dry-run --outdir dist/worker` unserved
  *
- * Run with `npm run build` (Node 22 strips the types; no extra tooling).
+ * Run with `npm run build` (Node 22 strips the types; no extra tooling). For a console on
+ * another origin than the API (Pages), `CONSOLE_API_ORIGIN=https://chat.example.com npm run
+ * build` points the console at the API and lets its CSP connect there.
  */
 import { createHash } from "node:crypto";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -13,6 +16,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { type BuildOptions, build, type Metafile } from "esbuild";
+import { writeConsoleSite } from "./lib/console-site.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const src = (p: string) => path.join(root, "src", p);
@@ -23,6 +27,25 @@ const dist = (p = "") => path.join(root, "dist", p);
  * wire — gzipped bytes, 15 KB (the widget issue's figure).
  */
 const WIDGET_BUDGET_GZIP_BYTES = 15 * 1024;
+/** The console's JavaScript, gzipped (the console issue's figure). */
+const CONSOLE_BUDGET_GZIP_BYTES = 120 * 1024;
+
+/**
+ * `CONSOLE_API_ORIGIN`, checked: an https origin, or http on loopback (local tests). Empty:
+ * the console calls its own origin (served by the Worker).
+ */
+function consoleApiOrigin(): string | undefined {
+  const value = process.env.CONSOLE_API_ORIGIN?.trim();
+  if (!value) return undefined;
+  const url = URL.parse(value);
+  const loopback = url?.protocol === "http:" && ["127.0.0.1", "localhost"].includes(url.hostname);
+  if (!url || url.origin !== value || !(url.protocol === "https:" || loopback)) {
+    throw new Error(
+      `CONSOLE_API_ORIGIN must be an origin like https://chat.example.com (got ${value})`,
+    );
+  }
+  return value;
+}
 
 const common: BuildOptions = {
   bundle: true,
@@ -35,9 +58,18 @@ const common: BuildOptions = {
   logLevel: "warning",
 };
 
+/**
+ * Hono files a browser bundle may hold: its JSX DOM renderer (the console's framework) and
+ * what that renderer imports — never the server framework.
+ */
+const HONO_BROWSER_FILES = ["hono/dist/jsx/", "hono/dist/utils/html.js", "hono/dist/_virtual/"];
+
 /** Fails the build if a bundle pulled in a package that must stay out of the browser. */
 function assertExcludes(metafile: Metafile, bundle: string, packages: string[]): void {
   for (const input of Object.keys(metafile.inputs)) {
+    if (bundle === "console.js" && HONO_BROWSER_FILES.some((file) => input.includes(file))) {
+      continue;
+    }
     for (const pkg of packages) {
       if (input.includes(`node_modules/${pkg}/`)) {
         throw new Error(
@@ -60,7 +92,9 @@ async function main(): Promise<void> {
       entryPoints: [src("widget/index.ts")],
       outfile: dist("widget.js"),
       format: "iife",
-      target: "es2020",
+      // ES2022 runs in every browser released since 2022 (Safari 15.4, Chrome 94, Firefox
+      // 93); older output would cost bytes of the 15 KB budget for browsers long out of support.
+      target: "es2022",
     }),
     build({
       ...common,
@@ -68,19 +102,31 @@ async function main(): Promise<void> {
       outfile: dist("console/console.js"),
       format: "esm",
       target: "es2022",
+      // Screens written as .tsx render with hono/jsx/dom (as tsconfig.browser.json says for tsc).
+      jsx: "automatic",
+      jsxImportSource: "hono/jsx/dom",
     }),
   ]);
-  // The widget imports protocol types only; zod (or any server code) in it is a mistake.
+  // The browser apps import protocol types and zod-free constants (protocol/limits.ts) only:
+  // zod, ipaddr.js or any server code in them is a mistake (and 100 KB too many).
   assertExcludes(widget.metafile as Metafile, "widget.js", ["zod", "hono", "jose"]);
-  assertExcludes(consoleApp.metafile as Metafile, "console.js", ["hono", "jose"]);
+  assertExcludes(consoleApp.metafile as Metafile, "console.js", [
+    "hono",
+    "jose",
+    "zod",
+    "ipaddr.js",
+  ]);
 
   await Promise.all([
-    copyFile(src("console/index.html"), dist("console/index.html")),
+    readFile(src("console/index.html"), "utf8").then((page) =>
+      writeConsoleSite(dist("console"), page, consoleApiOrigin()),
+    ),
     copyFile(src("console/console.css"), dist("console/console.css")),
     copyFile(src("console/auth.css"), dist("console/auth.css")),
     copyFile(src("demo/index.html"), dist("index.html")),
     copyFile(src("demo/demo.css"), dist("demo.css")),
-    writeFile(dist(".assetsignore"), "worker\n"),
+    // Pages reads console/_headers; the Worker sets those headers itself and need not serve it.
+    writeFile(dist(".assetsignore"), "worker\nconsole/_headers\n"),
   ]);
 
   const code = await readFile(dist("widget.js"));
@@ -88,15 +134,23 @@ async function main(): Promise<void> {
   await writeFile(dist("widget.js.sri"), `${sri}\n`);
 
   const gzipped = gzipSync(code, { level: 9 }).length;
-  const consoleSize = (await readFile(dist("console/console.js"))).length;
+  const consoleCode = await readFile(dist("console/console.js"));
+  const consoleGzipped = gzipSync(consoleCode, { level: 9 }).length;
   console.log(
     `dist/widget.js       ${code.length} bytes (${kb(code.length)}), ${gzipped} bytes gzipped`,
   );
   console.log(`dist/widget.js.sri   ${sri}`);
-  console.log(`dist/console/console.js ${consoleSize} bytes (${kb(consoleSize)})`);
+  console.log(
+    `dist/console/console.js ${consoleCode.length} bytes (${kb(consoleCode.length)}), ${consoleGzipped} bytes gzipped`,
+  );
   if (gzipped > WIDGET_BUDGET_GZIP_BYTES) {
     throw new Error(
       `widget.js is ${gzipped} bytes gzipped, over its ${WIDGET_BUDGET_GZIP_BYTES}-byte budget`,
+    );
+  }
+  if (consoleGzipped > CONSOLE_BUDGET_GZIP_BYTES) {
+    throw new Error(
+      `console.js is ${consoleGzipped} bytes gzipped, over its ${CONSOLE_BUDGET_GZIP_BYTES}-byte budget`,
     );
   }
 }

@@ -10,7 +10,7 @@ import type {
   DispatcherServerFrame,
 } from "../protocol/dispatcher-frames.ts";
 import { SUBPROTOCOL } from "../protocol/limits.ts";
-import { WS_BASE } from "./api.ts";
+import { wsBase } from "./api-origin.ts";
 
 export interface DispatcherOptions {
   /** The status to announce on (re)connection. */
@@ -30,7 +30,7 @@ export interface Dispatcher {
 export function connectDispatcher(opts: DispatcherOptions): Dispatcher {
   let closing = false;
   const socket = reconnectingSocket({
-    url: `${WS_BASE}/api/agent/ws`,
+    url: `${wsBase()}/api/agent/ws`,
     protocols: [SUBPROTOCOL],
     onOpen: () =>
       socket.send({ type: "status", status: opts.status() } satisfies DispatcherClientFrame),

@@ -51,6 +51,8 @@ export const ui = {
   sessionsList: byId<HTMLUListElement>("sessions-list"),
   sessionsStatus: byId<HTMLElement>("sessions-status"),
   sessionsError: byId<HTMLElement>("sessions-error"),
+  screenNav: byId<HTMLElement>("screen-nav"),
+  screenRoot: byId<HTMLElement>("screen-root"),
   workspace: byId<HTMLElement>("workspace"),
   offers: byId<HTMLElement>("offers"),
   offersEmpty: byId<HTMLElement>("offers-empty"),
@@ -58,6 +60,7 @@ export const ui = {
   queueEmpty: byId<HTMLElement>("queue-empty"),
   chats: byId<HTMLElement>("chats"),
   chatsEmpty: byId<HTMLElement>("chats-empty"),
+  supervise: byId<HTMLElement>("supervise"),
 };
 
 /** Shows a page-level message (role="alert"); an empty message hides it. */

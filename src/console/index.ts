@@ -3,21 +3,24 @@
  * checks the session, then shows the sign-in form, the change-password form (expired
  * password: nothing else is allowed), the two-factor enrolment (required and not set up:
  * likewise), or connects the workspace (presence socket, offers, queue, chat panels,
- * password, two-factor and sessions dialogs).
+ * password, two-factor and sessions dialogs) with the navigation to the other screens.
  */
 import type { SocketState } from "../client/reconnecting-socket.ts";
 import type {
   AgentStatus,
   DispatcherServerFrame,
+  HandoffOutcome,
   VisitorSummary,
 } from "../protocol/dispatcher-frames.ts";
 import type { AgentProfile, AgentSessionResponse } from "../protocol/http.ts";
 import { fetchMe, logout } from "./api.ts";
+import { announceOffer, bindShortcuts, soundToggle } from "./attention.ts";
 import { type Chats, createChats } from "./chats.ts";
 import { connectDispatcher, type Dispatcher } from "./dispatcher.ts";
 import { showNotice, showView, ui } from "./elements.ts";
 import { bindLogin, showLogin } from "./login.ts";
 import { hideMfaEnrollment, openMfaDialog, showMfaEnrollment } from "./mfa.ts";
+import { startNav, stopNav } from "./nav.tsx";
 import { createOffers, renderQueue } from "./offers.ts";
 import { hideExpiredPassword, openPasswordDialog, showExpiredPassword } from "./password.ts";
 import { showReset, takeResetToken } from "./reset.ts";
@@ -41,7 +44,19 @@ const visitors = new Map<string, VisitorSummary>();
 const offers = createOffers({
   accept: (chatId) => dispatcher?.send({ type: "accept", chatId }),
   refuse: (chatId) => dispatcher?.send({ type: "refuse", chatId }),
+  acceptInvitation: (chatId) => dispatcher?.send({ type: "accept_invitation", chatId }),
+  declineInvitation: (chatId) => dispatcher?.send({ type: "decline_invitation", chatId }),
 });
+
+/** What became of a transfer or invitation this agent started, in words. */
+const HANDOFF_TEXT: Record<HandoffOutcome, string> = {
+  pending: "is waiting for an answer",
+  accepted: "was accepted",
+  refused: "was refused",
+  declined: "was declined",
+  expired: "expired without an answer",
+  ended: "ended with the chat",
+};
 
 function onFrame(frame: DispatcherServerFrame): void {
   switch (frame.type) {
@@ -55,10 +70,31 @@ function onFrame(frame: DispatcherServerFrame): void {
       return;
     case "offer":
       visitors.set(frame.chatId, frame.visitor);
-      offers.add(frame.chatId, frame.visitor, frame.expiresAt);
+      offers.add(
+        frame.chatId,
+        frame.visitor,
+        frame.expiresAt,
+        frame.transfer && { kind: "transfer", from: frame.transfer.from },
+      );
+      announceOffer();
+      return;
+    case "invitation":
+      visitors.set(frame.chatId, frame.visitor);
+      offers.add(frame.chatId, frame.visitor, frame.expiresAt, {
+        kind: "invitation",
+        from: frame.from,
+      });
+      announceOffer();
       return;
     case "offer_withdrawn":
+    case "invitation_withdrawn":
       offers.remove(frame.chatId);
+      return;
+    case "transfer_result":
+      showNotice(`Your transfer ${HANDOFF_TEXT[frame.outcome]}.`);
+      return;
+    case "invitation_result":
+      showNotice(`Your invitation ${HANDOFF_TEXT[frame.outcome]}.`);
       return;
     case "assigned":
       showNotice("");
@@ -104,6 +140,7 @@ function enter(agent: AgentProfile): void {
   ui.agentName.textContent = agent.name;
   chats = createChats(agent);
   connect();
+  startNav(agent);
 }
 
 function connect(): void {
@@ -142,6 +179,7 @@ function leave(message = ""): void {
 
 /** Closes the sockets, the dialogs and the panels, and forgets what they showed. */
 function disconnect(): void {
+  stopNav();
   for (const dialog of [ui.passwordDialog, ui.mfaDialog, ui.sessionsDialog]) {
     if (dialog.open) dialog.close();
   }
@@ -173,6 +211,8 @@ ui.openSessions.addEventListener("click", () => sessions.open());
 ui.openPassword.addEventListener("click", () => openPasswordDialog(() => leave(SESSION_ENDED)));
 ui.openMfa.addEventListener("click", () => openMfaDialog(() => leave(SESSION_ENDED)));
 bindLogin(start);
+bindShortcuts();
+ui.offers.before(soundToggle());
 
 // A one-time password link (`#reset=<token>`) comes first, whatever session there may be:
 // setting the password ends every session of the agent anyway.

@@ -3,17 +3,25 @@
  * list of visitors waiting in the agent's departments.
  */
 import { clock, h } from "../client/dom.ts";
-import type { QueuedChat, VisitorSummary } from "../protocol/dispatcher-frames.ts";
+import type { AgentRef, QueuedChat, VisitorSummary } from "../protocol/dispatcher-frames.ts";
 import { ui } from "./elements.ts";
 
 export interface OfferActions {
   accept(chatId: string): void;
   refuse(chatId: string): void;
+  acceptInvitation(chatId: string): void;
+  declineInvitation(chatId: string): void;
+}
+
+/** Who hands the chat over (a transfer) or asks me in (an invitation); absent: a new chat. */
+export interface OfferSource {
+  kind: "transfer" | "invitation";
+  from: AgentRef;
 }
 
 export interface Offers {
-  /** Shows (or refreshes) an offer card. */
-  add(chatId: string, visitor: VisitorSummary, expiresAt: number): void;
+  /** Shows (or refreshes) an offer or invitation card. */
+  add(chatId: string, visitor: VisitorSummary, expiresAt: number, source?: OfferSource): void;
   /** Removes an offer card (withdrawn, taken, assigned). */
   remove(chatId: string): void;
   /** Re-enables the buttons after a failed accept/refuse. */
@@ -83,24 +91,45 @@ export function createOffers(actions: OfferActions): Offers {
   };
 
   return {
-    add(chatId, visitor, expiresAt) {
+    add(chatId, visitor, expiresAt, source) {
       remove(chatId);
-      const accept = h("button", { type: "button", "data-testid": "accept-offer" }, "Accept");
+      const invited = source?.kind === "invitation";
+      const accept = h(
+        "button",
+        {
+          type: "button",
+          "data-testid": invited ? "accept-invitation" : "accept-offer",
+          "aria-keyshortcuts": invited ? undefined : "Alt+Shift+A",
+        },
+        "Accept",
+      );
       const refuse = h(
         "button",
-        { type: "button", class: "secondary", "data-testid": "refuse-offer" },
-        "Refuse",
+        {
+          type: "button",
+          class: "secondary",
+          "data-testid": invited ? "decline-invitation" : "refuse-offer",
+        },
+        invited ? "Decline" : "Refuse",
       );
+      const origin =
+        source &&
+        h(
+          "p",
+          { class: "details", "data-testid": "offer-source" },
+          invited ? `${source.from.name} invites you to join` : `Transfer from ${source.from.name}`,
+        );
       const countdown = h("p", { class: "countdown" });
       const el = h(
         "article",
         {
           class: "offer",
-          "data-testid": "offer",
+          "data-testid": invited ? "invitation" : "offer",
           "data-chat-id": chatId,
-          "aria-label": "Chat offer",
+          "aria-label": invited ? "Invitation to a chat" : "Chat offer",
         },
         h("h3", null, visitorLabel(visitor), verifiedBadge(visitor)),
+        origin,
         h("p", { class: "details" }, visitorDetails(visitor)),
         countdown,
         h("div", { class: "actions" }, accept, refuse),
@@ -110,8 +139,11 @@ export function createOffers(actions: OfferActions): Offers {
         refuse.disabled = true;
         action(chatId);
       };
-      accept.addEventListener("click", choose(actions.accept));
-      refuse.addEventListener("click", choose(actions.refuse));
+      accept.addEventListener("click", choose(invited ? actions.acceptInvitation : actions.accept));
+      refuse.addEventListener(
+        "click",
+        choose(invited ? actions.declineInvitation : actions.refuse),
+      );
       cards.set(chatId, { el, countdown, expiresAt });
       ui.offers.append(el);
       sync();

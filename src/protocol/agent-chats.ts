@@ -1,6 +1,8 @@
 /** Agent-to-agent chat (`/api/agent-chats/…`): direct conversations between agents. */
+
 import { z } from "zod";
 import { fromBeforeTo, fromBeforeToIssue, offlineMessageSearchQuery } from "./http.ts";
+import { MAX_AGENT_MESSAGE_CHARS } from "./limits.ts";
 import { maskedText, perMode } from "./masked-text.ts";
 
 /** One direct message, as stored, listed and pushed live on the console socket. */
@@ -17,9 +19,6 @@ export interface AgentMessage {
   /** Milliseconds since the Unix epoch (UTC). */
   at: number;
 }
-
-/** Longest direct message, in characters (before masking). */
-export const MAX_AGENT_MESSAGE_CHARS = 2000;
 
 /** The conversation id of two agents: the same whichever of them asks. */
 export function conversationIdOf(agentA: string, agentB: string): string {

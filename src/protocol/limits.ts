@@ -1,5 +1,7 @@
 /** Size limits shared by the server and the browser apps (DESIGN invariant 7). */
 export const MAX_MESSAGE_CHARS = 4000;
+/** Longest agent-to-agent message, in characters (before masking). */
+export const MAX_AGENT_MESSAGE_CHARS = 2000;
 /** Largest WebSocket frame a client may send, in UTF-16 code units of the JSON text. */
 export const MAX_FRAME_CHARS = 16 * 1024;
 /** Largest JSON request body, in bytes. */

@@ -16,8 +16,7 @@ import {
   DISPATCHER_ACTIONS,
 } from "../../src/security/action-permissions.ts";
 import { PERMISSION_IDS, type Permission } from "../../src/security/permissions.ts";
-import { createApp } from "../../worker/app.ts";
-import { declaredAccess, type RouteAccess } from "../../worker/middleware/access.ts";
+import { declaredRoutes } from "./declared-routes.ts";
 import {
   agentOnline,
   apiRequest,
@@ -27,29 +26,6 @@ import {
   startChat,
   uniqueDepartment,
 } from "./helpers.ts";
-
-interface DeclaredRoute {
-  method: string;
-  path: string;
-  access: RouteAccess | undefined;
-}
-
-/** Every `/api` endpoint of the app with its declaration (middleware entries excluded). */
-function declaredRoutes(): DeclaredRoute[] {
-  const byEndpoint = new Map<string, DeclaredRoute>();
-  for (const route of createApp().routes) {
-    if (!route.path.startsWith("/api/") || route.method === "ALL") continue;
-    const key = `${route.method} ${route.path}`;
-    const entry = byEndpoint.get(key) ?? {
-      method: route.method,
-      path: route.path,
-      access: undefined,
-    };
-    entry.access ??= declaredAccess(route.handler);
-    byEndpoint.set(key, entry);
-  }
-  return [...byEndpoint.values()];
-}
 
 type Level = "agent" | "department" | "group";
 const LEVELS: Level[] = ["agent", "department", "group"];

@@ -35,6 +35,8 @@ export default defineConfig(async () => {
         },
       }),
     ],
+    // The console's screens (.tsx, hono/jsx/dom) are imported by the reachability check.
+    oxc: { jsx: { runtime: "automatic" as const, importSource: "hono/jsx/dom" } },
     test: {
       name: "worker",
       root,

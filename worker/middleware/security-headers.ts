@@ -1,18 +1,9 @@
 /** Security headers on every HTTP response (not on WebSocket upgrades, which have no body). */
 import { createMiddleware } from "hono/factory";
+import { consoleCsp } from "../../src/security/console-csp.ts";
 import type { AppEnv } from "../app-env.ts";
 
-const CONSOLE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "object-src 'none'",
-].join("; ");
+const CONSOLE_CSP = consoleCsp();
 
 /**
  * Adds HSTS, nosniff, referrer policy, for the console a strict CSP, and caching suited to

@@ -1,0 +1,45 @@
+/** Visitor segments: named rule sets that put visitors into segments (routing, reports). */
+import { render } from "hono/jsx/dom";
+import type { Segment } from "../../protocol/segments.ts";
+import { formatTime } from "./format.ts";
+import { type DocumentKind, DocumentsScreen } from "./json-documents.tsx";
+import type { Screen } from "./screen.ts";
+
+const SEGMENTS: DocumentKind<Segment> = {
+  path: "/api/segments",
+  plural: "segments",
+  noun: "segment",
+  key: (s) => s.id,
+  columns: ["Id", "Name", "Rules", "Changed"],
+  cells: (s) => [
+    s.id,
+    s.name,
+    `${s.rules.match === "all" ? "all of" : "any of"} ${s.rules.conditions.length} conditions`,
+    formatTime(s.updatedAt),
+  ],
+  // Conditions: url (op, value), country (in, values), visits (gte/lte/eq, value),
+  // variable (name; exists, equals, contains, gte, lte with value).
+  template: {
+    id: "new-segment",
+    name: "New segment",
+    rules: { match: "all", conditions: [{ field: "visits", op: "gte", value: 2 }] },
+  },
+  editable: (s) => ({ name: s.name, rules: s.rules }),
+};
+
+/** `#/segments`. */
+export const segmentsScreen: Screen = {
+  id: "segments",
+  title: "Visitor segments",
+  anyOf: ["segments.manage"],
+  reaches: [
+    "GET /api/segments",
+    "POST /api/segments",
+    "PUT /api/segments/:id",
+    "DELETE /api/segments/:id",
+  ],
+  render(root) {
+    render(<DocumentsScreen kind={SEGMENTS} />, root);
+    return undefined;
+  },
+};

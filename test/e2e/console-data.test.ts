@@ -9,10 +9,10 @@
  * refused by the API). Each screen is scanned with axe-core (no serious or critical
  * violation) and saved as test-results/console-<screen>.png.
  */
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { launchBrowser, seriousAxeViolations, signIn, watchPage } from "../helpers/browser.ts";
+import { launchBrowser, reviewConsoleScreen, signIn, watchPage } from "../helpers/browser.ts";
 import {
   acceptingAgent,
   signIn as apiSignIn,
@@ -44,13 +44,6 @@ async function openConsole(name: string, email: string, expected: string[] = [])
   await signIn(page, email, PASSWORD);
   await page.getByTestId("screen-nav").waitFor();
   return page;
-}
-
-/** Saves the screen for review, and scans it with axe-core: no serious violation allowed. */
-async function screenshotAndScan(page: Page, id: string): Promise<void> {
-  await mkdir("test-results", { recursive: true });
-  await page.screenshot({ path: `test-results/console-${id}.png`, fullPage: true });
-  expect(await seriousAxeViolations(page, "#screen-root")).toEqual([]);
 }
 
 /** Starts a chat as a visitor, has the admin (on a Node socket) answer and whisper, ends it. */
@@ -126,7 +119,7 @@ describe("console data screens in Chromium", () => {
     expect(await whisper.getAttribute("class")).toContain("internal");
     expect(await whisper.textContent()).toContain("Internal");
     expect(await whisper.textContent()).toContain(WHISPER);
-    await screenshotAndScan(page, "transcripts");
+    expect(await reviewConsoleScreen(page, "transcripts")).toEqual([]);
     expect(problems).toEqual([]);
   });
 
@@ -144,7 +137,7 @@ describe("console data screens in Chromium", () => {
         (row) => row.getAttribute("data-action") === "transcript.view",
       ),
     );
-    await screenshotAndScan(page, "audit");
+    expect(await reviewConsoleScreen(page, "audit")).toEqual([]);
     // The export needs a recent sign-in: with an old one, the "confirm it's you" form comes
     // first, then the file downloads.
     await server.query(
@@ -176,7 +169,7 @@ describe("console data screens in Chromium", () => {
     expect(titles.some((t) => t.endsWith(": 1"))).toBe(true);
     const csv = await page.getByTestId("report-csv").getAttribute("href");
     expect(csv).toMatch(/^\/api\/reports\/daily\.csv\?from=/);
-    await screenshotAndScan(page, "reports");
+    expect(await reviewConsoleScreen(page, "reports")).toEqual([]);
     // The per-agent table too.
     await page.getByTestId("report-name").selectOption("agents");
     await page.getByTestId("report-show").click();
@@ -203,7 +196,7 @@ describe("console data screens in Chromium", () => {
     await page.getByRole("textbox", { name: "Reply you sent" }).fill("Called back at 10:00");
     await page.getByRole("button", { name: "Record reply" }).click();
     await page.getByRole("list", { name: "Replies" }).getByText("Called back at 10:00").waitFor();
-    await screenshotAndScan(page, "offline-messages");
+    expect(await reviewConsoleScreen(page, "offline-messages")).toEqual([]);
     expect(problems).toEqual([]);
   });
 
@@ -240,7 +233,7 @@ describe("console data screens in Chromium", () => {
         frames.some((f) => f.type === "invitation" && f.message === "Questions about plans?"),
       );
       await until("a second poll", () => polls.length >= 2, 20_000);
-      await screenshotAndScan(page, "visitors");
+      expect(await reviewConsoleScreen(page, "visitors")).toEqual([]);
       await page.getByTestId("nav-workspace").click();
       const left = polls.length;
       await new Promise((resolve) => setTimeout(resolve, 7000));
@@ -283,7 +276,7 @@ describe("console data screens in Chromium", () => {
     await page.getByTestId("screen-denied").waitFor();
     const status = await page.evaluate(async () => (await fetch("/api/audit")).status);
     expect(status).toBe(403);
-    await screenshotAndScan(page, "audit-denied");
+    expect(await reviewConsoleScreen(page, "audit-denied")).toEqual([]);
     expect(problems).toEqual([]);
   });
 });

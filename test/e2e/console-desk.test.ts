@@ -9,7 +9,7 @@
 import { mkdir } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, signIn, watchPage } from "../helpers/browser.ts";
+import { launchBrowser, seriousAxeViolations, signIn, watchPage } from "../helpers/browser.ts";
 import { type DevServer, startDevServer } from "../helpers/dev-server.ts";
 import { WsClient } from "../helpers/ws-client.ts";
 
@@ -145,6 +145,8 @@ describe("the console's workspace desk", () => {
       .poll(() => bob.evaluate(() => document.activeElement?.getAttribute("data-testid")))
       .toBe("chat-input");
     await expect(bobPanel.getByTestId("chat-unread").isHidden()).resolves.toBe(true);
+    // The workspace with a chat, its desk controls and the sidebar: no serious axe finding.
+    expect(await seriousAxeViolations(bob, "#workspace")).toEqual([]);
     await bobPanel.getByTestId("chat-input").fill("Bob here, taking over.");
     await bobPanel.getByTestId("chat-input").press("Enter");
     await visitor.next((f) => f.type === "event" && f.text === "Bob here, taking over.");

@@ -16,7 +16,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../bench/worker-process.ts";
 import { writeConsoleSite } from "../../scripts/lib/console-site.ts";
-import { launchBrowser, signIn, watchPage } from "../helpers/browser.ts";
+import { launchBrowser, seriousAxeViolations, signIn, watchPage } from "../helpers/browser.ts";
 import { type DevServer, startDevServer } from "../helpers/dev-server.ts";
 import { serveStaticSite } from "../helpers/static-site.ts";
 
@@ -70,6 +70,8 @@ describe("the console on a second origin (Pages)", () => {
       if (url.pathname.startsWith("/api/")) apiCalls.push(url.origin);
     });
     await page.goto(`${consoleOrigin}/`);
+    await page.getByTestId("login-email").waitFor();
+    expect(await seriousAxeViolations(page, "#login-view")).toEqual([]);
     await signIn(page, "admin@example.com", PASSWORD);
     await page.getByTestId("logout").waitFor();
     await page.getByText("Connected", { exact: true }).waitFor();

@@ -1,13 +1,15 @@
 /**
  * A chat panel's desk controls (issue 7's actions, issue 11's workspace): write an internal
- * note (whisper) instead of a message, transfer the chat to a colleague or a department,
- * invite a colleague in, leave a chat one joined. Each control shows only with its permission
+ * note (whisper) instead of a message, transfer the chat to a colleague (picked from the
+ * agents of one's departments) or a department, invite a colleague in, leave a chat one joined. Each control shows only with its permission
  * and in the socket modes where the server accepts it; the server checks again and its
  * refusal is shown as the panel's error.
  */
 import type { DeskFrame } from "../client/chat-connection.ts";
 import { h, uid } from "../client/dom.ts";
+import type { ColleagueListResponse } from "../protocol/colleagues.ts";
 import type { Permission } from "../security/permissions.ts";
+import { apiRequest } from "./api.ts";
 
 /** How the agent's socket is in the chat (the server's `mode` query parameter). */
 export type ChatMode = "participate" | "join" | "monitor";
@@ -30,12 +32,16 @@ export interface DeskActions {
 
 const NOT_CONNECTED = "Not connected. Try again in a moment.";
 
-/** A small inline form behind a disclosure: one text field and a submit button. */
+/**
+ * A small inline form behind a disclosure: its fields and a submit button. `onOpen` runs each
+ * time it is opened (to load the colleague list fresh).
+ */
 function inlineForm(
   label: string,
   testId: string,
   fields: HTMLElement[],
   onSubmit: () => void,
+  onOpen: () => void,
 ): HTMLElement {
   const form = h(
     "form",
@@ -47,12 +53,38 @@ function inlineForm(
     e.preventDefault();
     onSubmit();
   });
-  return h(
+  const details = h(
     "details",
     { class: "desk-action", "data-testid": testId },
     h("summary", null, label),
     form,
   );
+  details.addEventListener("toggle", () => details.open && onOpen());
+  return details;
+}
+
+/**
+ * A labelled colleague picker (`GET /api/agent/colleagues`: the agents of one's departments);
+ * `load()` fills it, keeping the choice when the colleague is still listed.
+ */
+function colleaguePicker(label: string, testId: string, showError: (message: string) => void) {
+  const id = uid(testId);
+  const select = h("select", { id, "data-testid": testId }, h("option", { value: "" }, "—"));
+  const load = () => {
+    const chosen = select.value;
+    apiRequest<ColleagueListResponse>("/api/agent/colleagues", "GET").then(
+      ({ data }) => {
+        select.replaceChildren(
+          h("option", { value: "" }, "—"),
+          ...data.colleagues.map((c) => h("option", { value: c.id }, c.name)),
+        );
+        select.value = chosen;
+      },
+      (err: unknown) =>
+        showError(err instanceof Error ? err.message : "Loading colleagues failed."),
+    );
+  };
+  return { select, load, els: [h("label", { for: id }, label), select] };
 }
 
 /** A labelled text input. */
@@ -84,27 +116,38 @@ export function deskActions(opts: DeskActionsOptions): DeskActions {
     );
   }
   if (opts.mode === "participate" && can("chats.transfer")) {
-    const agent = field("Agent id", "transfer-agent", { maxlength: 64, autocomplete: "off" });
-    const department = field("or department", "transfer-department", { maxlength: 64 });
+    const agent = colleaguePicker("To a colleague", "transfer-agent", opts.showError);
+    const department = field("or a department", "transfer-department", { maxlength: 64 });
     controls.push(
-      inlineForm("Transfer", "transfer", [...agent.els, ...department.els], () => {
-        const agentId = agent.input.value.trim();
-        const dept = department.input.value.trim();
-        if (!agentId === !dept) {
-          opts.showError("Give either an agent id or a department.");
-          return;
-        }
-        send(agentId ? { type: "transfer", agentId } : { type: "transfer", department: dept });
-      }),
+      inlineForm(
+        "Transfer",
+        "transfer",
+        [...agent.els, ...department.els],
+        () => {
+          const agentId = agent.select.value;
+          const dept = department.input.value.trim();
+          if (!agentId === !dept) {
+            opts.showError("Choose a colleague or give a department, not both.");
+            return;
+          }
+          send(agentId ? { type: "transfer", agentId } : { type: "transfer", department: dept });
+        },
+        agent.load,
+      ),
     );
   }
   if (opts.mode === "participate" && can("chats.invite")) {
-    const agent = field("Agent id", "invite-agent", { maxlength: 64, autocomplete: "off" });
+    const agent = colleaguePicker("Colleague", "invite-agent", opts.showError);
     controls.push(
-      inlineForm("Invite", "invite", agent.els, () => {
-        const agentId = agent.input.value.trim();
-        if (agentId) send({ type: "invite", agentId });
-      }),
+      inlineForm(
+        "Invite",
+        "invite",
+        agent.els,
+        () => {
+          if (agent.select.value) send({ type: "invite", agentId: agent.select.value });
+        },
+        agent.load,
+      ),
     );
   }
   const leave = h(

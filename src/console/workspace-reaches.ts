@@ -8,6 +8,7 @@
 export const WORKSPACE_REACHES: readonly string[] = [
   "GET /api/agent/ws",
   "GET /api/agent/chats/:id/ws",
+  "GET /api/agent/colleagues",
   "GET /api/canned-messages",
   "socket dispatcher:status",
   "socket dispatcher:accept",

@@ -115,7 +115,7 @@ describe("the console's workspace desk", () => {
     // Bob comes online; Alice transfers the chat to him by id.
     const bob = await consolePage("bob@example.com", problems);
     await panel.getByTestId("transfer").locator("summary").click();
-    await panel.getByTestId("transfer-agent").fill(ids["bob@example.com"] ?? "");
+    await panel.getByTestId("transfer-agent").selectOption(ids["bob@example.com"] ?? "");
     await panel.getByTestId("transfer-submit").click();
     const card = bob.locator(`[data-testid="offer"][data-chat-id="${chatId}"]`);
     await expect(card.getByTestId("offer-source").textContent()).resolves.toBe(

@@ -71,7 +71,7 @@ describe("the console's main flow, end to end", () => {
     // Transfer to Bob, who accepts from his offers.
     const bob = await consolePage("bob@example.com", problems);
     await alicePanel.getByTestId("transfer").locator("summary").click();
-    await alicePanel.getByTestId("transfer-agent").fill(ids["bob@example.com"] ?? "");
+    await alicePanel.getByTestId("transfer-agent").selectOption(ids["bob@example.com"] ?? "");
     await alicePanel.getByTestId("transfer-submit").click();
     await bob
       .getByTestId("offer-source")

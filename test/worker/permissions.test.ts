@@ -96,6 +96,7 @@ describe("route declarations", () => {
       "DELETE /api/auth/tokens/:id agent",
       "DELETE /api/canned-messages/:id agent",
       "GET /api/agent/chats/:id/ws agent",
+      "GET /api/agent/colleagues agent",
       "GET /api/agent/ws agent",
       "GET /api/auth/captcha public",
       "GET /api/auth/me agent",

@@ -1,6 +1,6 @@
 /**
  * Agent sockets: the console socket (Dispatcher: presence, queue, offers) and one socket
- * per open chat (ChatSession). Both need a valid session and an allowed Origin; the chat
+ * per open chat (ChatSession); and the list of colleagues the console's pickers offer. Both need a valid session and an allowed Origin; the chat
  * socket also needs the agent to be in the chat (participate: owner, joined or invited), or
  * the mode's permission and the chat's department among the agent's (join, monitor).
  * Actions on the sockets are checked inside the objects (src/security/action-permissions.ts).
@@ -10,9 +10,11 @@ import { appendAudit } from "../../durable-objects/audit-log.ts";
 import { getChatSession } from "../../durable-objects/chat-session.ts";
 import { type DispatcherAgent, getDispatcher } from "../../durable-objects/dispatcher.ts";
 import { internalUpgrade, type ParticipantIdentity } from "../../durable-objects/participant.ts";
+import type { ColleagueListResponse } from "../../src/protocol/colleagues.ts";
 import { CHAT_SOCKET_MODES } from "../../src/security/action-permissions.ts";
 import { addChatAgent, chatAgentRole } from "../../src/store/chat-agents.ts";
 import { findChat } from "../../src/store/chats.ts";
+import { listColleagues } from "../../src/store/colleagues.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { clientInfo } from "../client-info.ts";
@@ -24,6 +26,15 @@ import { assertUpgrade } from "../upgrade.ts";
 export const agentRoutes = new Hono<AppEnv>();
 
 agentRoutes.use(requireAgent());
+
+/** The agents of the caller's departments, for the console's transfer, invite and chat pickers. */
+agentRoutes.get("/colleagues", anyAgent(), async (c) => {
+  const me = c.var.agent;
+  const body: ColleagueListResponse = {
+    colleagues: await listColleagues(c.env.DB, me.id, me.departments),
+  };
+  return c.json(body);
+});
 
 agentRoutes.get("/ws", anyAgent(), async (c) => {
   assertUpgrade(c);

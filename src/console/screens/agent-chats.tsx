@@ -9,6 +9,7 @@ import type {
   AgentMessage,
   AgentMessagePage,
 } from "../../protocol/agent-chats.ts";
+import type { ColleagueListResponse } from "../../protocol/colleagues.ts";
 import { MAX_AGENT_MESSAGE_CHARS } from "../../protocol/limits.ts";
 import { ErrorLine } from "./controls.tsx";
 import { formatTime } from "./format.ts";
@@ -128,6 +129,7 @@ function Search() {
 
 function AgentChats(props: { ctx: ScreenContext }) {
   const list = useResource<AgentConversationListResponse>("/api/agent-chats");
+  const colleagues = useResource<ColleagueListResponse>("/api/agent/colleagues");
   const [withAgent, setWithAgent] = useState<string | null>(null);
   useEffect(() => {
     const timer = setInterval(list.reload, REFRESH_MS);
@@ -158,11 +160,19 @@ function AgentChats(props: { ctx: ScreenContext }) {
       </ul>
       <form class="admin-form" onSubmit={start} data-testid="agent-chat-start">
         <label>
-          Write to an agent (id)
-          <input name="agentId" required maxlength={64} data-testid="agent-chat-agent-id" />
+          Write to a colleague
+          <select name="agentId" required data-testid="agent-chat-agent-id">
+            <option value="">—</option>
+            {(colleagues.data?.colleagues ?? []).map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name}
+              </option>
+            ))}
+          </select>
         </label>
         <button type="submit">Open</button>
       </form>
+      <ErrorLine text={colleagues.error} testId="agent-chat-colleagues-error" />
       {withAgent && <Conversation agentId={withAgent} me={props.ctx.me.id} />}
       {canSearch && <Search />}
     </div>
@@ -175,6 +185,7 @@ export const agentChatsScreen: Screen = {
   title: "Agent chat",
   anyOf: ["agent_chat.use", "transcripts.view_department", "transcripts.view_all"],
   reaches: [
+    "GET /api/agent/colleagues",
     "GET /api/agent-chats",
     "GET /api/agent-chats/:agentId/messages",
     "POST /api/agent-chats/:agentId/messages",

@@ -7,41 +7,25 @@
  * while he looks elsewhere shows as unread until Alt+Shift+N takes him back to the chat.
  */
 import { mkdir } from "node:fs/promises";
-import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, seriousAxeViolations, signIn, watchPage } from "../helpers/browser.ts";
-import { type DevServer, startDevServer } from "../helpers/dev-server.ts";
+import { seriousAxeViolations } from "../helpers/browser.ts";
+import { type ConsoleDesk, setUpConsoleDesk } from "../helpers/console-desk.ts";
+import type { DevServer } from "../helpers/dev-server.ts";
 import { WsClient } from "../helpers/ws-client.ts";
 
-const PASSWORD = "e2e console desk passphrase 4";
+let desk: ConsoleDesk;
 let server: DevServer;
-let browser: Browser;
-const ids: Record<string, string> = {};
+let ids: Record<string, string>;
 
 beforeAll(async () => {
-  server = await startDevServer();
-  for (const [email, name, role] of [
-    ["alice@example.com", "Alice Agent", "agent"],
-    ["bob@example.com", "Bob Agent", "agent"],
-    ["sue@example.com", "Sue Supervisor", "supervisor"],
-  ] as const) {
-    ids[email] = await server.createAgent({ email, name, role, password: PASSWORD });
-  }
-  browser = await launchBrowser();
+  desk = await setUpConsoleDesk("agent");
+  ({ server, ids } = desk);
 });
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await desk?.tearDown();
 });
 
-/** A console page signed in as `email`, its problems recorded. */
-async function consolePage(email: string, problems: string[]): Promise<Page> {
-  const page = watchPage(await browser.newPage(), email, problems);
-  await page.goto(`${server.origin}/console/`);
-  await signIn(page, email, PASSWORD);
-  await page.getByTestId("logout").waitFor();
-  return page;
-}
+const consolePage = (email: string, problems: string[]) => desk.consolePage(email, problems);
 
 describe("the console's workspace desk", () => {
   it("canned shortcut, whisper, read-only monitor, transfer with history", async () => {

@@ -6,49 +6,33 @@
  * finds the transcript in the Transcripts screen, and the Audit log screen shows each step.
  */
 import { mkdir } from "node:fs/promises";
-import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, signIn, watchPage } from "../helpers/browser.ts";
-import { type DevServer, startDevServer } from "../helpers/dev-server.ts";
+import { type ConsoleDesk, setUpConsoleDesk } from "../helpers/console-desk.ts";
+import type { DevServer } from "../helpers/dev-server.ts";
 import { startWidgetChat } from "../helpers/widget-fixtures.ts";
 
-const PASSWORD = "e2e console flow passphrase 2";
 /** A test card number of the public corpus (Visa), and what the transcript keeps of it. */
 const CARD = "4111 1111 1111 1111";
+let desk: ConsoleDesk;
 let server: DevServer;
-let browser: Browser;
-const ids: Record<string, string> = {};
+let ids: Record<string, string>;
 
 beforeAll(async () => {
-  server = await startDevServer();
-  for (const [email, name, role] of [
-    ["alice@example.com", "Alice Agent", "administrator"],
-    ["bob@example.com", "Bob Agent", "administrator"],
-    ["sue@example.com", "Sue Supervisor", "supervisor"],
-  ] as const) {
-    ids[email] = await server.createAgent({ email, name, role, password: PASSWORD });
-  }
-  browser = await launchBrowser();
+  desk = await setUpConsoleDesk("administrator");
+  ({ server, ids } = desk);
 });
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await desk?.tearDown();
 });
 
-async function consolePage(email: string, problems: string[]): Promise<Page> {
-  const page = watchPage(await browser.newPage(), email, problems);
-  await page.goto(`${server.origin}/console/`);
-  await signIn(page, email, PASSWORD);
-  await expect.poll(() => page.getByTestId("connection").textContent()).toBe("Connected");
-  return page;
-}
+const consolePage = (email: string, problems: string[]) => desk.consolePage(email, problems);
 
 describe("the console's main flow, end to end", () => {
   it("widget chat → accept → transfer → monitor → secure form → end → search → audit", async () => {
     const problems: string[] = [];
     // Bob and Sue sign in after Alice took the chat, so the first offer is hers.
     const alice = await consolePage("alice@example.com", problems);
-    const visitor = watchPage(await browser.newPage(), "visitor", problems);
+    const visitor = await desk.newPage("visitor", problems);
     await visitor.goto(`${server.origin}/`);
     await startWidgetChat(visitor, "Vera Visitor");
 

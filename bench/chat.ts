@@ -254,8 +254,14 @@ async function search(server: DevServer, cookies: string[], relayWs: string, ste
 
 const SEARCH = (process.env.BENCH_SEARCH ?? "")
   .split(",")
-  .filter(Boolean)
-  .map(Number)
+  .filter((step) => step.trim() !== "")
+  .map((step) => {
+    const chats = Number(step);
+    if (!Number.isInteger(chats) || chats < 1) {
+      throw new Error(`BENCH_SEARCH takes chat counts, e.g. 50,100,200 (got "${step}")`);
+    }
+    return chats;
+  })
   .sort((a, b) => a - b);
 const MOST_CHATS = Math.max(CHATS, ...SEARCH);
 

@@ -16,7 +16,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { type BuildOptions, build, type Metafile } from "esbuild";
-import { writeConsoleSite } from "./lib/console-site.ts";
+import { parseConsoleApiOrigin, writeConsoleSite } from "./lib/console-site.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const src = (p: string) => path.join(root, "src", p);
@@ -29,23 +29,6 @@ const dist = (p = "") => path.join(root, "dist", p);
 const WIDGET_BUDGET_GZIP_BYTES = 15 * 1024;
 /** The console's JavaScript, gzipped (the console issue's figure). */
 const CONSOLE_BUDGET_GZIP_BYTES = 120 * 1024;
-
-/**
- * `CONSOLE_API_ORIGIN`, checked: an https origin, or http on loopback (local tests). Empty:
- * the console calls its own origin (served by the Worker).
- */
-function consoleApiOrigin(): string | undefined {
-  const value = process.env.CONSOLE_API_ORIGIN?.trim();
-  if (!value) return undefined;
-  const url = URL.parse(value);
-  const loopback = url?.protocol === "http:" && ["127.0.0.1", "localhost"].includes(url.hostname);
-  if (!url || url.origin !== value || !(url.protocol === "https:" || loopback)) {
-    throw new Error(
-      `CONSOLE_API_ORIGIN must be an origin like https://chat.example.com (got ${value})`,
-    );
-  }
-  return value;
-}
 
 const common: BuildOptions = {
   bundle: true,
@@ -119,7 +102,11 @@ async function main(): Promise<void> {
 
   await Promise.all([
     readFile(src("console/index.html"), "utf8").then((page) =>
-      writeConsoleSite(dist("console"), page, consoleApiOrigin()),
+      writeConsoleSite(
+        dist("console"),
+        page,
+        parseConsoleApiOrigin(process.env.CONSOLE_API_ORIGIN),
+      ),
     ),
     copyFile(src("console/console.css"), dist("console/console.css")),
     copyFile(src("console/auth.css"), dist("console/auth.css")),

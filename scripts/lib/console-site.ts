@@ -8,6 +8,24 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { consoleCsp } from "../../src/security/console-csp.ts";
 
+/**
+ * `CONSOLE_API_ORIGIN`, checked: an https origin, or http on loopback (local tests); anything
+ * else (a path, a query, credentials, another scheme) throws, since it lands in the page and
+ * the CSP. Empty or unset: undefined, the console calls its own origin (served by the Worker).
+ */
+export function parseConsoleApiOrigin(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  const url = URL.parse(value);
+  const loopback = url?.protocol === "http:" && ["127.0.0.1", "localhost"].includes(url.hostname);
+  if (!url || url.origin !== value || !(url.protocol === "https:" || loopback)) {
+    throw new Error(
+      `CONSOLE_API_ORIGIN must be an origin like https://chat.example.com (got ${value})`,
+    );
+  }
+  return value;
+}
+
 const EMPTY_META = '<meta name="parley-api-origin" content="" />';
 
 /**

@@ -4,6 +4,9 @@
  * `keyPrefix`) and encodes the payload the server verifies. Used by the widget (chat-start
  * CAPTCHA), the console (login CAPTCHA) and the tests.
  *
+ * This is the CAPTCHA's proof of work (a deliberately slow function the browser solves), never
+ * password storage: passwords are hashed with argon2id only (src/security/password-hash.ts).
+ *
  * Written on WebCrypto directly rather than with altcha-lib's solver: the library's solver
  * brings its challenge-creation helpers along, which cost the widget about 1 KB gzipped of its
  * 15 KB budget. The server side (creating and verifying) still uses altcha-lib, and the unit

@@ -50,7 +50,7 @@ describe("chaos over wrangler dev", () => {
     for (let i = 0; i < AGENTS; i++) {
       const email = `chaos${i}@example.com`;
       await server.createAgent({ email, name: `Chaos Agent ${i}`, password: PASSWORD });
-      agents.push(acceptingAgent(server, await signIn(server, email, PASSWORD)));
+      agents.push(await acceptingAgent(server, await signIn(server, email, PASSWORD)));
     }
     // 100 visitors start chats; every one is accepted.
     const started = await startChats(server, CHATS);

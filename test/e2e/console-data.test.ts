@@ -48,7 +48,7 @@ async function openConsole(name: string, email: string, expected: string[] = [])
 
 /** Starts a chat as a visitor, has the admin (on a Node socket) answer and whisper, ends it. */
 async function endedChat(): Promise<string> {
-  const desk = acceptingAgent(server, await apiSignIn(server, ADMIN, PASSWORD));
+  const desk = await acceptingAgent(server, await apiSignIn(server, ADMIN, PASSWORD));
   try {
     const [chat] = await startChats(server, 1);
     if (!chat) throw new Error("no chat started");

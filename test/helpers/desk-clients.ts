@@ -47,20 +47,27 @@ export interface OnlineAgent {
   close(): void;
 }
 
-/** An agent online on a reconnecting console socket, accepting every offer. */
-export function acceptingAgent(server: DevServer, cookie: string): OnlineAgent {
+/**
+ * An agent online on a reconnecting console socket, accepting every offer. Resolves once the
+ * Dispatcher has confirmed the agent online: a chat started earlier would find nobody there.
+ */
+export async function acceptingAgent(server: DevServer, cookie: string): Promise<OnlineAgent> {
   const chats = new Set<string>();
+  let resolve = () => {};
+  const online = new Promise<void>((done) => (resolve = done));
   const desk = reconnectingSocket({
     url: `${server.wsOrigin}/api/agent/ws`,
     protocols: ["parley.v1"],
     createSocket: nodeSockets({ cookie, origin: server.origin }),
     onOpen: () => desk.send({ type: "status", status: "online" }),
     onFrame: (frame) => {
-      const f = frame as { type: string; chatId?: string };
+      const f = frame as { type: string; chatId?: string; status?: string };
+      if (f.type === "status" && f.status === "online") resolve();
       if (f.type === "offer") desk.send({ type: "accept", chatId: f.chatId });
       if (f.type === "assigned" && f.chatId) chats.add(f.chatId);
     },
   });
+  await online;
   return { cookie, chats, close: () => desk.close() };
 }
 

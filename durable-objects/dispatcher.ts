@@ -136,19 +136,33 @@ export class Dispatcher extends DurableObject<Env> {
     createdAt: number;
     preferredAgent?: string | null;
   }): Promise<EnqueueResult> {
-    const online = this.#router
-      .candidates()
-      .some(
-        (agent) =>
-          agent.online &&
-          (agent.departments.includes(chat.department) || agent.id === chat.preferredAgent),
-      );
-    if (!online) return { offline: true };
+    if (!this.#staffed(chat.department, chat.preferredAgent)) return { offline: true };
     this.#state.enqueue(chat);
     await this.#router.route();
     const position = this.#router.positions().get(chat.chatId) ?? 1;
     this.#state.setNotifiedPosition(chat.chatId, position);
     return { queued: true, position };
+  }
+
+  /**
+   * The departments among `departments` where a chat started now would not be answered
+   * offline (the widget's department picker, `GET /api/widget/availability`).
+   */
+  staffedDepartments(departments: string[]): string[] {
+    return departments.filter((department) => this.#staffed(department));
+  }
+
+  /**
+   * Whether an agent who could be offered a chat of `department` is online (busy or not: the
+   * chat then waits in the queue); the inviting agent counts for any department.
+   */
+  #staffed(department: string, preferredAgent?: string | null): boolean {
+    return this.#router
+      .candidates()
+      .some(
+        (agent) =>
+          agent.online && (agent.departments.includes(department) || agent.id === preferredAgent),
+      );
   }
 
   /** A chat ended: free its agent's capacity, or drop it from the queue. */

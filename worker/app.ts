@@ -41,6 +41,7 @@ import { transcriptsRoutes } from "./routes/transcripts.ts";
 import { variablesRoutes } from "./routes/variables.ts";
 import { visitorRoutes } from "./routes/visitor.ts";
 import { visitorsRoutes } from "./routes/visitors.ts";
+import { widgetAvailabilityRoutes } from "./routes/widget-availability.ts";
 import { widgetConfigRoutes } from "./routes/widget-config.ts";
 
 /** The console's API prefixes: credentialed CORS for CONSOLE_ORIGINS. */
@@ -126,6 +127,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/visitor/presence", presenceRoutes);
   app.route("/api/visitor", visitorRoutes);
   app.route("/api/widget", widgetConfigRoutes);
+  app.route("/api/widget", widgetAvailabilityRoutes);
   app.route("/api/agent", agentRoutes);
   app.route("/api/agents", agentsRoutes);
   app.route("/api/agent-chats", agentChatsRoutes);

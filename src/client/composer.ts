@@ -1,6 +1,6 @@
 /** The message composer of a chat view, shared by the widget and the console. */
 import type { EventSender } from "../protocol/chat-frames.ts";
-import { maskCardNumbers } from "../security/card-masking.ts";
+import { maskCardNumbersStandard } from "../security/card-masking.ts";
 import type { ChatConnection } from "./chat-connection.ts";
 import type { Transcript } from "./transcript.ts";
 
@@ -28,7 +28,7 @@ export function bindComposer(opts: ComposerOptions): void {
     e.preventDefault();
     // Card numbers are masked before they leave the page (defence in depth: the server masks
     // every text again and stays authoritative), so the clear number is never even sent.
-    const text = maskCardNumbers(input.value.trim()).text;
+    const text = maskCardNumbersStandard(input.value.trim()).text;
     if (!text || opts.isOver()) return;
     opts.showError("");
     opts.transcript.addPending(conn.send(text, opts.kind?.()), text, opts.me);

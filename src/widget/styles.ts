@@ -20,9 +20,11 @@ button:disabled{opacity:.5}
 :focus-visible{outline:3px solid #fb4}
 .launcher{border-radius:24px;padding:12px 20px;box-shadow:0 4px 14px #0004}
 .badge{margin-left:8px;padding:0 6px;border-radius:9px;background:#b3261e}
-.panel{position:absolute;right:0;bottom:60px;width:min(360px,calc(100vw - 40px));height:min(540px,calc(100vh - 100px));background:#fff;border-radius:12px;box-shadow:0 8px 40px #0004;overflow:hidden}
-:host(.left) .panel{right:auto;left:0}
-.panel,.body,.view,form,.secure,label,.log{display:flex;flex-direction:column;gap:10px;min-height:0}
+.panel,.invite{position:absolute;right:0;bottom:60px;width:min(360px,calc(100vw - 40px));background:#fff;border-radius:12px;box-shadow:0 8px 40px #0004}
+.panel{height:min(540px,calc(100vh - 100px));overflow:hidden}
+.invite{padding:14px}
+:host(.left) :is(.panel,.invite){right:auto;left:0}
+.panel,.invite,.body,.view,form,.secure,label,.log{display:flex;flex-direction:column;gap:10px;min-height:0}
 .panel{gap:0}
 header{display:flex;background:var(--a);color:#fff;padding:10px 14px}
 h2{margin-right:auto;font-size:16px}

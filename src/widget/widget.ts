@@ -1,15 +1,19 @@
 /**
  * The widget shell: a launcher button and a panel in a Shadow DOM, switching between the
- * pre-chat form, the offline form and the live chat; the page's JS API.
+ * pre-chat form, the offline form and the live chat; the invitation card (an agent's, from the
+ * presence socket, or the campaign's auto-invitation); the page's JS API.
  */
 import { h } from "../client/dom.ts";
 import { requestJson } from "../client/http.ts";
 import type { PreChatForm, WidgetConfig } from "../protocol/campaigns.ts";
 import type { StartChatResponse } from "../protocol/http.ts";
+import type { WidgetAvailability } from "../protocol/widget-availability.ts";
 import { withChatCaptcha } from "./captcha.ts";
 import { chatView } from "./chat-view.ts";
 import { createEmitter, createUnread, type Emitter } from "./events.ts";
 import { offlineForm, type PrechatValues, prechatForm } from "./forms.ts";
+import { inviteCard } from "./invite-card.ts";
+import { connectPresence } from "./presence.ts";
 import { loadChat, readStore, saveChat, VISITOR_KEY, writeStore } from "./session.ts";
 import { beep, setSound, soundOn } from "./sound.ts";
 import { t } from "./strings.ts";
@@ -38,16 +42,23 @@ export interface WidgetApi {
   on: Emitter["on"];
 }
 
+/** Set in `sessionStorage` once the visitor answered the campaign's auto-invitation. */
+const AUTO_INVITED_KEY = "parley.autoInvited";
+
 /** Adds the widget to the page; resumes the chat saved in this tab, if any. */
 export function mountWidget(opts: WidgetOptions): WidgetApi {
   const events = createEmitter();
   let identity: string | undefined;
   const variables: Record<string, string | number | boolean> = {};
   let config: WidgetConfig | undefined;
+  /** The agent's invitation the visitor accepted, sent with the next chat start. */
+  let invitationId: string | undefined;
+  /** A chat is on screen and not ended: no invitation is shown meanwhile. */
+  let chatting = false;
   /** The pre-chat form while untouched: the configuration, when it comes, redraws it. */
   let shownForm: HTMLElement | undefined;
   let sound = soundOn();
-  const pageUrl = reportablePageUrl();
+  const pageUrl = reportable(location.href);
 
   const host = h("div", { id: "parley-widget" });
   const root = host.attachShadow({ mode: "open" });
@@ -93,7 +104,20 @@ export function mountWidget(opts: WidgetOptions): WidgetApi {
     h("header", null, title, soundToggle, minimize),
     body,
   );
-  root.append(panel, launcher, announce);
+  const invite = inviteCard(
+    (shown, accept) => {
+      if (shown.invitationId) presence.answer(shown.invitationId, accept);
+      // Answered in this tab: the auto-invitation is not offered again until the tab closes.
+      else writeStore(false, AUTO_INVITED_KEY, "1");
+      if (!accept) return;
+      invitationId = shown.invitationId;
+      setOpen(true);
+    },
+    (text) => {
+      announce.textContent = text;
+    },
+  );
+  root.append(panel, invite.el, launcher, announce);
   document.body.append(host);
 
   const renderSound = () => soundToggle.setAttribute("aria-pressed", String(sound));
@@ -122,6 +146,10 @@ export function mountWidget(opts: WidgetOptions): WidgetApi {
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
     unread.setOpen(open);
+    if (open) {
+      invite.hide();
+      markOnline();
+    }
     if (moveFocus) open ? focusFirst() : launcher.focus();
     events.emit(open ? "open" : "close", undefined);
   };
@@ -136,6 +164,27 @@ export function mountWidget(opts: WidgetOptions): WidgetApi {
 
   const post = <T>(path: string, payload: object) =>
     requestJson<T>(opts.base + path, "POST", payload, "omit");
+  const get = <T>(path: string) => requestJson<T>(opts.base + path, "GET", undefined, "omit");
+
+  /**
+   * Marks each department of the picker on screen online or offline. Asked at each opening
+   * (not cached: agents come and go), and only when the picker is there to show it.
+   */
+  function markOnline() {
+    const picker = body.querySelector<HTMLSelectElement>("[data-testid=parley-department]");
+    if (!picker || panel.hidden) return;
+    get<WidgetAvailability>("/api/widget/availability").then(
+      ({ data }) => {
+        for (const option of picker.options) {
+          const online = data.departments.find((d) => d.id === option.value)?.online;
+          // The label is what the picker shows; the text keeps the department's name.
+          if (online !== undefined) option.label = (online ? t.online : t.offline)(option.text);
+        }
+        // Unknown (network, rate limit): the plain names serve.
+      },
+      () => {},
+    );
+  }
 
   const startChat = async (values: PrechatValues, checking: (on: boolean) => void) => {
     const { variables: typed, ...visitor } = values;
@@ -146,11 +195,15 @@ export function mountWidget(opts: WidgetOptions): WidgetApi {
       pageUrl,
       identity: identity ?? opts.identity?.(),
       visitorId: readStore(false, VISITOR_KEY),
+      presenceToken: presence.token(),
+      invitationId,
     };
     const { data } = await withChatCaptcha(
       (captcha) => post<StartChatResponse>("/api/visitor/chats", { ...form, captcha }),
       checking,
     );
+    // Used up by this start, whatever its answer.
+    invitationId = undefined;
     if ("offline" in data) {
       show(
         offlineForm(
@@ -178,6 +231,8 @@ export function mountWidget(opts: WidgetOptions): WidgetApi {
   };
 
   function showChat(chat: { chatId: string; token: string; lastSeq: number }, queue?: number) {
+    chatting = true;
+    invite.hide();
     show(
       chatView({
         base: opts.base,
@@ -190,7 +245,10 @@ export function mountWidget(opts: WidgetOptions): WidgetApi {
           if (sound && (panel.hidden || document.hidden)) beep();
           events.emit("message", { text: event.text ?? "", agent: event.from.name, at: event.at });
         },
-        onEnded: () => events.emit("chat_ended", { chatId: chat.chatId }),
+        onEnded: () => {
+          chatting = false;
+          events.emit("chat_ended", { chatId: chat.chatId });
+        },
       }),
     );
   }
@@ -206,9 +264,10 @@ export function mountWidget(opts: WidgetOptions): WidgetApi {
     show(shownForm);
     // Typed in: the configuration must not redraw it any more.
     shownForm.addEventListener("input", () => (shownForm = undefined), { once: true });
+    markOnline();
   }
 
-  /** Applies the campaign's look and texts. */
+  /** Applies the campaign's look and texts, then offers its auto-invitation when it is time. */
   const configure = (next: WidgetConfig) => {
     config = next;
     host.style.setProperty("--c", next.widget.color);
@@ -219,7 +278,34 @@ export function mountWidget(opts: WidgetOptions): WidgetApi {
       title.textContent = custom.title;
     }
     if (shownForm && body.contains(shownForm)) prechat();
+    const auto = next.autoInvite;
+    if (auto.enabled && !readStore(false, AUTO_INVITED_KEY)) {
+      // Counted from the page load, not from this answer.
+      setTimeout(
+        () => {
+          if (panel.hidden && !chatting && invite.el.hidden) invite.show(auto);
+        },
+        auto.afterSeconds * 1000 - performance.now(),
+      );
+    }
   };
+
+  const presence = connectPresence({
+    base: opts.base,
+    page: pageUrl
+      ? {
+          url: pageUrl,
+          // MAX_PAGE_TITLE_CHARS (visitor-frames.ts imports zod: not in the widget).
+          title: document.title.slice(0, 200) || undefined,
+          referrer: reportable(document.referrer),
+        }
+      : undefined,
+    onInvitation: (frame) => {
+      // Not while the visitor is busy with the widget already.
+      if (panel.hidden && !chatting) invite.show(frame);
+    },
+    onWithdrawn: (id) => invite.hide(id),
+  });
 
   launcher.addEventListener("click", () => setOpen(!!panel.hidden));
   minimize.addEventListener("click", () => setOpen(false));
@@ -236,12 +322,7 @@ export function mountWidget(opts: WidgetOptions): WidgetApi {
     prechat();
   }
   if (pageUrl) {
-    requestJson<WidgetConfig>(
-      `${opts.base}/api/widget/config?url=${encodeURIComponent(pageUrl)}`,
-      "GET",
-      undefined,
-      "omit",
-    ).then(
+    get<WidgetConfig>(`/api/widget/config?url=${encodeURIComponent(pageUrl)}`).then(
       ({ data }) => configure(data),
       // No configuration (network, rate limit): the built-in form and texts serve.
       () => {},
@@ -273,10 +354,9 @@ function defaultForm(): PreChatForm {
 }
 
 /**
- * The page URL the pre-chat form reports, or undefined when the server would refuse it
- * (only http(s) URLs up to 2,048 characters are accepted; a chat must not fail over it).
+ * `url` if the server accepts it as a page (or referrer) URL, else undefined: only http(s)
+ * URLs up to 2,048 characters are; a chat or a page view must not fail over it.
  */
-function reportablePageUrl(): string | undefined {
-  const url = location.href;
+function reportable(url: string): string | undefined {
   return /^https?:\/\//i.test(url) && url.length <= 2048 ? url : undefined;
 }

@@ -105,6 +105,7 @@ describe("route declarations", () => {
       "GET /api/canned-messages agent",
       "GET /api/visitor/chats/:id/ws public",
       "GET /api/visitor/presence/ws public",
+      "GET /api/widget/availability public",
       "GET /api/widget/config public",
       "POST /api/auth/login public",
       "POST /api/auth/logout agent",

@@ -27,6 +27,7 @@ import {
 } from "../test/helpers/desk-clients.ts";
 import { type DevServer, startDevServer } from "../test/helpers/dev-server.ts";
 import { startCpuProfile } from "./cpu-profile.ts";
+import { workerdCpuSeconds } from "./server-cpu.ts";
 import { machine, percentile } from "./stats.ts";
 import { freePort, startBenchWorker } from "./worker-process.ts";
 
@@ -54,6 +55,8 @@ interface Result {
   seconds: number;
   /** The bench process's own event-loop delay (p99, ms): high means the client lagged. */
   clientDelayP99: number;
+  /** CPU seconds the server (its workerd processes) used while the lanes sent. */
+  serverCpuSeconds: number;
 }
 
 /**
@@ -82,6 +85,7 @@ async function drive(
     }
   });
   const start = performance.now();
+  const cpuAtStart = await workerdCpuSeconds();
   const rounds = Math.floor((SECONDS * 1000) / PERIOD_MS);
   await Promise.all(
     lanes.map(async (lane, l) => {
@@ -96,27 +100,47 @@ async function drive(
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const serverCpuSeconds = (await workerdCpuSeconds()) - cpuAtStart;
   await until("the drain", () => pending.size === 0, DRAIN_MS).catch(() => undefined);
   clientDelay.disable();
   const clientDelayP99 = clientDelay.percentile(99) / 1e6;
-  return { latencies, sent: sentAt.size, received, lost: pending.size, seconds, clientDelayP99 };
+  return {
+    latencies,
+    sent: sentAt.size,
+    received,
+    lost: pending.size,
+    seconds,
+    clientDelayP99,
+    serverCpuSeconds,
+  };
 }
 
 function report(name: string, ours: Result, relay: Result): void {
+  const ms = (value: number) => `${value.toFixed(1).padStart(7)} ms`;
   const row = (who: string, r: Result) =>
-    `  ${who.padEnd(7)} p50 ${percentile(r.latencies, 50).toFixed(1).padStart(7)} ms  p90 ${percentile(r.latencies, 90).toFixed(1).padStart(7)} ms  p99 ${percentile(r.latencies, 99).toFixed(1).padStart(7)} ms  max ${Math.max(
-      ...r.latencies,
-    )
-      .toFixed(1)
-      .padStart(
-        7,
-      )} ms  ${(r.received / r.seconds).toFixed(1).padStart(7)} msg/s  lost ${r.lost}/${r.sent}  client lag p99 ${r.clientDelayP99.toFixed(1)} ms`;
+    [
+      `  ${who.padEnd(7)}`,
+      `p50 ${ms(percentile(r.latencies, 50))}`,
+      `p90 ${ms(percentile(r.latencies, 90))}`,
+      `p99 ${ms(percentile(r.latencies, 99))}`,
+      `max ${ms(Math.max(...r.latencies))}`,
+      `${(r.received / r.seconds).toFixed(1).padStart(7)} msg/s`,
+      `lost ${r.lost}/${r.sent}`,
+      `server CPU ${(r.serverCpuSeconds / r.seconds).toFixed(2)} cores`,
+      `${((r.serverCpuSeconds * 1000) / r.sent).toFixed(2)} ms/msg`,
+      `client lag p99 ${r.clientDelayP99.toFixed(1)} ms`,
+    ].join("  ");
   console.log(`${name}`);
   console.log(row("Parley", ours));
   console.log(row("relay", relay));
   const ratio = (p: number) =>
     (percentile(ours.latencies, p) / percentile(relay.latencies, p)).toFixed(2);
-  console.log(`  ratio Parley/relay: p50 ${ratio(50)}×  p90 ${ratio(90)}×  p99 ${ratio(99)}×\n`);
+  const cpu = (ours.serverCpuSeconds / ours.sent / (relay.serverCpuSeconds / relay.sent)).toFixed(
+    2,
+  );
+  console.log(
+    `  ratio Parley/relay: p50 ${ratio(50)}×  p90 ${ratio(90)}×  p99 ${ratio(99)}×  CPU per message ${cpu}×\n`,
+  );
 }
 
 /** A message's id from its text (`bench <id>`). */
@@ -125,7 +149,7 @@ const idOf = (text: string | undefined) => text?.slice("bench ".length) ?? "";
 // ── Parley ─────────────────────────────────────────────────────────────────────
 
 async function parleyW1(server: DevServer, cookies: string[], chats: number): Promise<Result> {
-  const agents = cookies.map((cookie) => acceptingAgent(server, cookie));
+  const agents = await Promise.all(cookies.map((cookie) => acceptingAgent(server, cookie)));
   const started = await startChats(server, chats);
   await until("every chat assigned", () =>
     started.every((c) => agents.some((a) => a.chats.has(c.chatId))),
@@ -158,7 +182,7 @@ async function parleyW1(server: DevServer, cookies: string[], chats: number): Pr
 }
 
 async function parleyW2(server: DevServer, agentCookie: string, supervisorCookie: string) {
-  const agent = acceptingAgent(server, agentCookie);
+  const agent = await acceptingAgent(server, agentCookie);
   const [chat] = await startChats(server, 1);
   if (!chat) throw new Error("no chat");
   await until("the chat assigned", () => agent.chats.has(chat.chatId));
@@ -230,15 +254,30 @@ async function relayW2(wsOrigin: string): Promise<Result> {
 
 /**
  * W1 at each C of BENCH_SEARCH, ascending (target b): for Parley and the relay, the largest C
- * up to which every step kept p99 under 100 ms with nothing lost. Stops once both failed.
+ * up to which every step kept p99 under 100 ms with nothing lost. A step that fails is run
+ * once more, for each side alike: on a shared machine one stall of another job can push a
+ * 10-second run's p99 over the line (the relay's too), and that is not the server's capacity.
+ * Stops once both failed.
  */
 async function search(server: DevServer, cookies: string[], relayWs: string, steps: number[]) {
   const best = { parley: 0, relay: 0 };
   const passing = { parley: true, relay: true };
   const within = (r: Result) => r.lost === 0 && percentile(r.latencies, 99) < 100;
+  const step = async (name: string, run: () => Promise<Result>) => {
+    const first = await run();
+    if (within(first)) return first;
+    console.log(
+      `  (${name} over the line, p99 ${percentile(first.latencies, 99).toFixed(1)} ms: once more)`,
+    );
+    return run();
+  };
   for (const chats of steps) {
-    const parley = await parleyW1(server, cookies, chats);
-    const relay = await relayW1(relayWs, chats);
+    const parley = passing.parley
+      ? await step("Parley", () => parleyW1(server, cookies, chats))
+      : await parleyW1(server, cookies, chats);
+    const relay = passing.relay
+      ? await step("relay", () => relayW1(relayWs, chats))
+      : await relayW1(relayWs, chats);
     report(`W1 search: C=${chats}`, parley, relay);
     passing.parley &&= within(parley);
     passing.relay &&= within(relay);

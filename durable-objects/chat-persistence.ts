@@ -8,13 +8,20 @@ import { insertEvents } from "../src/store/messages.ts";
 import type { Env } from "../worker/env.ts";
 import type { ChatMeta } from "./chat-meta.ts";
 import { getDispatcher } from "./dispatcher.ts";
-import type { DueItems } from "./due-items.ts";
+import { type DueItems, jittered } from "./due-items.ts";
 import type { EventLog } from "./event-log.ts";
 
 /** Events written to D1 per flush. */
 const FLUSH_BATCH = 200;
-/** Batch window: events arriving within it are flushed together. */
+/** A quiet chat's events reach D1 this soon after they are stored (search sees them). */
 const FLUSH_DELAY_MS = 50;
+/**
+ * A busy chat flushes at most once in this interval. Each flush is a D1 round trip (and, in
+ * D1, a commit and the search index's triggers); one per message cost more CPU than the rest
+ * of the message's path under load. The events are already durable in this object before the
+ * ack, so the wait costs only how soon search and transcripts see them.
+ */
+const BUSY_FLUSH_INTERVAL_MS = 1_000;
 /** If the in-memory flush never runs (eviction, D1 down), the alarm retries after this. */
 const FLUSH_SAFETY_MS = 10_000;
 const RETRY_BACKOFF_MS = 5_000;
@@ -36,23 +43,35 @@ export class ChatPersistence {
    * everything. Memory only: after a restart the first event sets it again (idempotently).
    */
   #safetyArmed = false;
+  /** When the last flush began (ms): paces the next one while the chat is busy. */
+  #lastFlushAt = 0;
 
   constructor(host: ChatPersistenceHost) {
     this.#host = host;
   }
 
-  /** A new event was stored: flush soon, and make sure the alarm does it if we are evicted. */
+  /**
+   * A new event was stored: flush soon (at once when the chat was quiet, batched when it is
+   * busy), and make sure the alarm does it if we are evicted.
+   */
   scheduleFlush(): void {
     const { due, waitUntil } = this.#host;
     if (!this.#safetyArmed) {
       this.#safetyArmed = true;
       // Written before the flush runs, so an eviction in between still leads to a flush.
-      waitUntil(due.schedule("flush", Date.now() + FLUSH_SAFETY_MS));
+      waitUntil(due.schedule("flush", Date.now() + jittered(FLUSH_SAFETY_MS)));
     }
-    this.#flushTimer ??= setTimeout(() => {
-      this.#flushTimer = undefined;
-      waitUntil(this.flush());
-    }, FLUSH_DELAY_MS);
+    if (this.#flushTimer) return;
+    // Counted from this event, not from the last flush: chats that flushed together (say,
+    // after a restart) would otherwise stay in step and hit D1 all at once, every interval.
+    const busy = Date.now() - this.#lastFlushAt < BUSY_FLUSH_INTERVAL_MS;
+    this.#flushTimer = setTimeout(
+      () => {
+        this.#flushTimer = undefined;
+        waitUntil(this.flush());
+      },
+      busy ? BUSY_FLUSH_INTERVAL_MS : FLUSH_DELAY_MS,
+    );
   }
 
   /** Writes unflushed events to D1 (idempotent); on failure the alarm retries. */
@@ -60,6 +79,7 @@ export class ChatPersistence {
     const { env, log, meta, due } = this.#host;
     const chatId = meta.chatId;
     if (!chatId) return true;
+    this.#lastFlushAt = Date.now();
     try {
       for (let batch = log.unflushed(FLUSH_BATCH); batch.length > 0; ) {
         await insertEvents(env.DB, chatId, batch);
@@ -103,7 +123,7 @@ export class ChatPersistence {
     const { log, due } = this.#host;
     if (!(await this.flush())) return;
     if (log.unflushedCount() > 0) {
-      await due.reschedule("flush", Date.now() + FLUSH_SAFETY_MS);
+      await due.reschedule("flush", Date.now() + jittered(FLUSH_SAFETY_MS));
     } else {
       this.#safetyArmed = false;
       await due.cancel("flush");

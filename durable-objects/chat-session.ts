@@ -31,7 +31,7 @@ import { ChatDesk } from "./chat-desk.ts";
 import { send, sendError, sender } from "./chat-frames-out.ts";
 import { ChatMeta, type ChatMetaInit } from "./chat-meta.ts";
 import { ChatPersistence } from "./chat-persistence.ts";
-import { DueItems } from "./due-items.ts";
+import { DueItems, jittered } from "./due-items.ts";
 import { EventLog } from "./event-log.ts";
 import { withdrawnMonitors } from "./monitor-access.ts";
 import {
@@ -65,6 +65,12 @@ export class ChatSession extends DurableObject<Env> {
   readonly #frameBudget: TokenBuckets;
   readonly #desk: ChatDesk;
   readonly #persistence: ChatPersistence;
+  /**
+   * The next session check while agents are connected. In memory, not an alarm: the sockets
+   * it guards live only as long as this object does (they are not hibernatable), and a stored
+   * alarm would cost two storage writes per chat every few seconds.
+   */
+  #sessionCheck: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -174,9 +180,7 @@ export class ChatSession extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair();
     server.accept();
     this.#connections.set(server, { ...identity, greeted: false });
-    if (identity.role === "agent") {
-      await this.#due.schedule("sessions", Date.now() + SESSION_CHECK_MS);
-    }
+    if (identity.role === "agent") this.#watchSessions();
     server.addEventListener("message", (event) => this.#onMessage(server, event.data));
     server.addEventListener("close", (event) => this.#onClose(server, event.code));
     server.addEventListener("error", () => this.#onClose(server, 1011));
@@ -192,8 +196,10 @@ export class ChatSession extends DurableObject<Env> {
     for (const item of this.#due.due(Date.now())) {
       if (item === "flush") await this.#persistence.retry();
       else if (item === "finalize") await this.#persistence.finalize();
-      else if (item === "sessions") await this.#checkSessions();
       else if (item === "secure_form") await this.#forms.wipeExpired();
+      // An item this version no longer schedules (objects from before session checks moved
+      // to memory kept a "sessions" row): left in place, it would fire the alarm forever.
+      else await this.#due.cancel(item);
     }
     await this.#due.rearm();
   }
@@ -378,10 +384,25 @@ export class ChatSession extends DurableObject<Env> {
    */
   async #checkSessions(): Promise<void> {
     const agents = [...this.#connections].filter(([, conn]) => conn.role === "agent");
-    await this.#activity.closeEnded(agents.map(([ws, conn]) => [ws, conn.sessionId]));
-    await this.#closeWithdrawnMonitors(agents);
-    if (agents.length > 0) await this.#due.reschedule("sessions", Date.now() + SESSION_CHECK_MS);
-    else await this.#due.cancel("sessions");
+    try {
+      await this.#activity.closeEnded(agents.map(([ws, conn]) => [ws, conn.sessionId]));
+      await this.#closeWithdrawnMonitors(agents);
+    } catch (error) {
+      // Nothing is closed on a failed check; the next one tries again.
+      console.error("[parley] checking agent sessions failed", error);
+    }
+    if ([...this.#connections.values()].some((conn) => conn.role === "agent")) {
+      this.#watchSessions();
+    }
+  }
+
+  /** Schedules the next session check, unless one is pending. */
+  #watchSessions(): void {
+    if (this.#sessionCheck) return;
+    this.#sessionCheck = setTimeout(() => {
+      this.#sessionCheck = undefined;
+      this.ctx.waitUntil(this.#checkSessions());
+    }, jittered(SESSION_CHECK_MS));
   }
 
   async #audit(

@@ -4,6 +4,15 @@
  * must be idempotent; an item stays until its handler succeeds.
  */
 
+/**
+ * `ms` give or take 10%, for periodic work started in many objects at once (chats whose
+ * sockets connected together, say): exact delays keep them in step, and in step they all hit
+ * storage and D1 at the same moment, every period, stalling every chat on the machine.
+ */
+export function jittered(ms: number): number {
+  return ms * (0.9 + 0.2 * Math.random());
+}
+
 export class DueItems {
   readonly #storage: DurableObjectStorage;
 

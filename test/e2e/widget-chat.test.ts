@@ -39,6 +39,9 @@ async function visitorPage(name: string): Promise<Page> {
   return watchPage(await context.newPage(), name, problems);
 }
 
+/** How long a message may take to reach D1 (at most once a second in a busy chat). */
+const D1_COPY = { timeout: 10_000 };
+
 /** The chat's stored messages in D1, in seq order. */
 async function storedMessages(chatId: string): Promise<string[]> {
   const rows = await server.query(
@@ -141,7 +144,7 @@ describe("the widget's chat in Chromium", () => {
     expect(await page.getByTestId("parley-input").isDisabled()).toBe(true);
     // The chat is over: a reload starts afresh rather than rejoining it.
     expect(await storedText(page)).not.toContain(chatId);
-    expect(await storedMessages(chatId)).toEqual(expected);
+    await expect.poll(() => storedMessages(chatId), D1_COPY).toEqual(expected);
     const [row] = await server.query(`SELECT status FROM chats WHERE id = '${chatId}'`);
     expect(row?.status).toBe("ended");
     // The widget sets no cookie of its own.
@@ -199,7 +202,7 @@ describe("the widget's chat in Chromium", () => {
     const seqs = shown.map((m) => m.seq);
     expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
     expect(messageTexts(chat)).toEqual(expected);
-    expect(await storedMessages(chatId)).toEqual(expected);
+    await expect.poll(() => storedMessages(chatId), D1_COPY).toEqual(expected);
     // No copy is left pending, and the status line is gone with the outage.
     expect(await waiting.count()).toBe(0);
     await page.getByTestId("parley-status").waitFor({ state: "hidden" });
@@ -234,7 +237,7 @@ describe("the widget's chat in Chromium", () => {
     const expected = ["first", "second", "third", "fourth, after the reload", "fifth"];
     expect((await widgetShows(page, expected)).map((m) => m.text)).toEqual(expected);
     expect(messageTexts(chat)).toEqual(expected);
-    expect(await storedMessages(chatId)).toEqual(expected);
+    await expect.poll(() => storedMessages(chatId), D1_COPY).toEqual(expected);
     // No new chat was started, and no second offer reached the agent.
     expect(await server.query("SELECT COUNT(*) AS n FROM chats")).toEqual(chats);
     expect(agent.desk.frames.filter((f) => f.type === "offer" && f.chatId === chatId)).toHaveLength(

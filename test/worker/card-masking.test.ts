@@ -10,6 +10,7 @@ import {
   agentChatSocket,
   dumpD1,
   dumpObjectStorage,
+  flushedThrough,
   greeted,
   postJson,
   visitorSocket,
@@ -33,7 +34,7 @@ describe("card numbers in chat", () => {
     const seen = await agent.nextOfType("event", (f) => f.clientId === "card");
     expect(own.text).toBe("my card is •••• •••• •••• 1111, and amex ••••-••••••-•0005");
     expect(seen.text).toBe(own.text);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the D1 flush
+    await flushedThrough(chat.chatId, Number(own.seq));
     const d1 = await dumpD1();
     expect(d1).toContain("•••• •••• •••• 1111");
     expect(d1.replace(/\D/g, "")).not.toContain(DIGITS);

@@ -12,6 +12,7 @@ import {
   acceptedChat,
   agentChatSocket,
   events,
+  flushedThrough,
   greeted,
   ORIGIN,
   visitorSocket,
@@ -219,6 +220,46 @@ describe("durability", () => {
       .bind(chat.chatId)
       .all();
     expect(rows.results).toEqual([{ text: "kept while D1 fails" }]);
+  });
+
+  it("drops a due item it no longer schedules (an older version's session check) instead of firing forever", async () => {
+    const chat = await acceptedChat();
+    const stub = env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(chat.chatId));
+    await runInDurableObject(stub, async (_, state) => {
+      state.storage.sql.exec("DELETE FROM due_items");
+      state.storage.sql.exec("INSERT INTO due_items (item, at) VALUES ('sessions', 0)");
+      // Set ahead, so that only runDurableObjectAlarm runs it (not the runtime, racing it).
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const left = await runInDurableObject(stub, async (_, state) => ({
+      items: state.storage.sql.exec("SELECT item FROM due_items").toArray(),
+      alarm: await state.storage.getAlarm(),
+    }));
+    expect(left).toEqual({ items: [], alarm: null });
+  });
+
+  it("copies a quiet chat's message to D1 at once and a busy chat's at most once a second", async () => {
+    const chat = await acceptedChat();
+    const visitor = await greeted(await visitorSocket(chat.chatId, chat.token));
+    // Each message's text is unique in this chat: it names the row in D1.
+    const inD1 = async (text: string) =>
+      (await env.DB.prepare("SELECT 1 FROM messages WHERE chat_id = ?1 AND text = ?2")
+        .bind(chat.chatId, text)
+        .first()) !== null;
+    // Quiet for more than a second (the chat's own start events were flushed long ago).
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    visitor.send({ type: "message", clientId: "quiet", text: "first" });
+    const quiet = await visitor.nextOfType("ack", (f) => f.clientId === "quiet");
+    await flushedThrough(chat.chatId, Number(quiet.seq), 900);
+    // Flushed just now: the next two wait for the busy pace and go to D1 together.
+    visitor.send({ type: "message", clientId: "busy1", text: "second" });
+    visitor.send({ type: "message", clientId: "busy2", text: "third" });
+    const busy = await visitor.nextOfType("ack", (f) => f.clientId === "busy2");
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect([await inD1("second"), await inD1("third")]).toEqual([false, false]);
+    await flushedThrough(chat.chatId, Number(busy.seq), 3_000);
+    expect([await inD1("second"), await inD1("third")]).toEqual([true, true]);
   });
 
   it("takes over an older object's per-row flushed flags as its D1 watermark", async () => {

@@ -246,6 +246,28 @@ export function apiRequest(method: string, path: string, cookie: string, body?: 
   });
 }
 
+/**
+ * Waits until D1 holds the chat's events through `seq`. A ChatSession copies them about 50 ms
+ * after a message in a quiet chat and at most once a second in a busy one, so a test reads D1
+ * only after this (never after a fixed sleep).
+ */
+export async function flushedThrough(
+  chatId: string,
+  seq: number,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await env.DB.prepare("SELECT max(seq) AS seq FROM messages WHERE chat_id = ?1")
+      .bind(chatId)
+      .first<{ seq: number | null }>();
+    if ((row?.seq ?? 0) >= seq) return;
+    if (Date.now() > deadline)
+      throw new Error(`chat ${chatId}: D1 has seq ${row?.seq}, not ${seq}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Every row of every D1 table (FTS shadow tables included), as text, for absence scans. */
 export async function dumpD1(): Promise<string> {
   const tables = await env.DB.prepare(

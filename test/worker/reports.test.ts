@@ -24,6 +24,7 @@ import {
   acceptedChat,
   agentChatSocket,
   auditRowsOf,
+  flushedThrough,
   greeted,
   login,
   ORIGIN,
@@ -566,18 +567,11 @@ describe("first response time", () => {
     const visitor = await greeted(await visitorSocket(chat.chatId, chat.token));
     const agent = await greeted(await agentChatSocket(chat.chatId, chat.cookie));
     const stored = async (seq: number) => {
-      // Events reach D1 shortly after they are stored (a 50 ms batch window).
-      const deadline = Date.now() + 5000;
-      for (;;) {
-        const row = await env.DB.prepare(
-          `SELECT c.first_response_at AS at, (SELECT max(seq) FROM messages WHERE chat_id = c.id) AS seq
-           FROM chats c WHERE c.id = ?1`,
-        )
-          .bind(chat.chatId)
-          .first<{ at: number | null; seq: number | null }>();
-        if ((row?.seq ?? 0) >= seq || Date.now() > deadline) return row?.at ?? null;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await flushedThrough(chat.chatId, seq);
+      const row = await env.DB.prepare("SELECT first_response_at AS at FROM chats WHERE id = ?1")
+        .bind(chat.chatId)
+        .first<{ at: number | null }>();
+      return row?.at ?? null;
     };
     visitor.send({ type: "message", clientId: "v1", text: "Hello?" });
     const v1 = await visitor.nextOfType("ack", (f) => f.clientId === "v1");

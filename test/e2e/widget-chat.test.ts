@@ -5,9 +5,9 @@
  * with messages typed meanwhile on both sides, each delivered once and in order; and a reload
  * mid-chat that resumes the same chat from `sessionStorage`, history shown once.
  */
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { launchBrowser, storedText, watchPage } from "../helpers/browser.ts";
+import { launchBrowser, storedText } from "../helpers/browser.ts";
 import { until } from "../helpers/desk-clients.ts";
 import { type DevServer, startDevServer } from "../helpers/dev-server.ts";
 import {
@@ -19,9 +19,9 @@ import {
   deskAgent,
   messageTexts,
   startWidgetChat,
+  visitors as visitorsOf,
   widgetMessages,
 } from "../helpers/widget-fixtures.ts";
-import type { WsClient } from "../helpers/ws-client.ts";
 
 let server: DevServer;
 let browser: Browser;
@@ -29,15 +29,7 @@ let agent: DeskAgent;
 let proxy: CuttableProxy;
 const EMAIL = "wendy@example.com";
 const PASSWORD = "widget chat passphrase 5";
-const problems: string[] = [];
-const contexts: BrowserContext[] = [];
-const sockets: WsClient[] = [];
-
-async function visitorPage(name: string): Promise<Page> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  return watchPage(await context.newPage(), name, problems);
-}
+const visitors = visitorsOf(() => browser);
 
 /** How long a message may take to reach D1 (at most once a second in a busy chat). */
 const D1_COPY = { timeout: 10_000 };
@@ -74,7 +66,7 @@ async function acceptedChat(page: Page, name: string) {
   await startWidgetChat(page, name);
   const chatId = await agent.acceptNext();
   const chat = await agent.join(chatId);
-  sockets.push(chat);
+  visitors.keep(chat);
   return { chatId, chat };
 }
 
@@ -82,23 +74,22 @@ beforeAll(async () => {
   [server, browser] = await Promise.all([startDevServer(), launchBrowser()]);
   await server.createAgent({ email: EMAIL, name: "Wendy Agent", password: PASSWORD });
   agent = await deskAgent(server, EMAIL, PASSWORD);
-  sockets.push(agent.desk);
+  visitors.keep(agent.desk);
   proxy = await cuttableProxy(server.origin);
 });
 afterAll(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-  await Promise.all(sockets.map((socket) => socket.close()));
+  await visitors.close();
   await proxy?.close();
   await browser?.close();
   await server?.stop();
 });
 beforeEach(() => {
-  problems.length = 0;
+  visitors.problems.length = 0;
 });
 
 describe("the widget's chat in Chromium", () => {
   it("runs the visitor flow from the launcher to the end with an agent", async () => {
-    const page = await visitorPage("widget");
+    const page = await visitors.page("widget");
     await page.goto(`${server.origin}/`);
     const launcher = page.getByTestId("parley-launcher");
     await launcher.waitFor();
@@ -116,7 +107,7 @@ describe("the widget's chat in Chromium", () => {
     });
     const chatId = await agent.acceptNext();
     const chat = await agent.join(chatId);
-    sockets.push(chat);
+    visitors.keep(chat);
     // The agent's name reaches the widget (the joined notice and the author of replies).
     const panel = page.getByTestId("parley-panel");
     await until("the agent's name in the widget", async () =>
@@ -150,11 +141,11 @@ describe("the widget's chat in Chromium", () => {
     // The widget sets no cookie of its own.
     expect(await page.context().cookies()).toEqual([]);
     await page.screenshot({ path: "test-results/widget-flow.png" });
-    expect(problems).toEqual([]);
+    expect(visitors.problems).toEqual([]);
   });
 
   it("delivers every message once and in order across a lost network", async () => {
-    const page = await visitorPage("offline widget");
+    const page = await visitors.page("offline widget");
     // Through the proxy, so the widget's socket really drops when the network goes.
     await page.goto(`${proxy.origin}/`);
     const { chatId, chat } = await acceptedChat(page, "Otto Offline");
@@ -207,11 +198,13 @@ describe("the widget's chat in Chromium", () => {
     expect(await waiting.count()).toBe(0);
     await page.getByTestId("parley-status").waitFor({ state: "hidden" });
     // Chromium logs each refused reconnection attempt; anything else is a problem.
-    expect(problems.filter((p) => !/WebSocket connection to .* failed/.test(p))).toEqual([]);
+    expect(visitors.problems.filter((p) => !/WebSocket connection to .* failed/.test(p))).toEqual(
+      [],
+    );
   });
 
   it("resumes the same chat after a reload, history shown once", async () => {
-    const page = await visitorPage("reloaded widget");
+    const page = await visitors.page("reloaded widget");
     await page.goto(`${server.origin}/`);
     const { chatId, chat } = await acceptedChat(page, "Rita Reload");
     await visitorSays(page, "first");
@@ -243,6 +236,6 @@ describe("the widget's chat in Chromium", () => {
     expect(agent.desk.frames.filter((f) => f.type === "offer" && f.chatId === chatId)).toHaveLength(
       1,
     );
-    expect(problems).toEqual([]);
+    expect(visitors.problems).toEqual([]);
   });
 });

@@ -6,14 +6,15 @@
  * kept when the panel is closed and reopened with nothing to fill in again, and an unsubmitted
  * form taken away when the chat ends. axe-core checks both forms.
  */
-import type { Browser, BrowserContext, Page, Request } from "playwright-core";
+import type { Browser, Request } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { launchBrowser, recordSentFrames, watchPage } from "../helpers/browser.ts";
+import { launchBrowser, recordSentFrames } from "../helpers/browser.ts";
 import { type DevServer, startDevServer } from "../helpers/dev-server.ts";
 import {
   deskAgent,
   messageTexts,
   startWidgetChat,
+  visitors as visitorsOf,
   widgetViolations,
 } from "../helpers/widget-fixtures.ts";
 import type { Frame, WsClient } from "../helpers/ws-client.ts";
@@ -22,9 +23,7 @@ let server: DevServer;
 let browser: Browser;
 const EMAIL = "fiona@example.com";
 const PASSWORD = "widget forms passphrase 4";
-const problems: string[] = [];
-const contexts: BrowserContext[] = [];
-const sockets: WsClient[] = [];
+const visitors = visitorsOf(() => browser);
 
 const CARD_FIELDS = [
   { name: "card_number", kind: "card_number", label: "Card number" },
@@ -33,12 +32,6 @@ const CARD_FIELDS = [
 ];
 const CARD = "4111111111111111";
 const EXPIRY = `12${String((new Date().getUTCFullYear() + 2) % 100).padStart(2, "0")}`;
-
-async function newPage(name: string): Promise<Page> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  return watchPage(await context.newPage(), name, problems);
-}
 
 /** Asks for card details on the agent's chat socket; returns the request's id. */
 async function requestCard(chat: WsClient): Promise<string> {
@@ -57,19 +50,18 @@ beforeAll(async () => {
   await server.createAgent({ email: EMAIL, name: "Fiona Agent", password: PASSWORD });
 });
 afterAll(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-  await Promise.all(sockets.map((socket) => socket.close()));
+  await visitors.close();
   await browser?.close();
   await server?.stop();
 });
 beforeEach(() => {
-  problems.length = 0;
+  visitors.problems.length = 0;
 });
 
 describe("the widget's forms in Chromium", () => {
   // First, while no agent is online.
   it("takes an offline message when nobody is online", async () => {
-    const page = await newPage("offline form");
+    const page = await visitors.page("offline form");
     const posts: Request[] = [];
     page.on("request", (request) => {
       if (request.url().endsWith("/api/visitor/offline-messages")) posts.push(request);
@@ -107,19 +99,19 @@ describe("the widget's forms in Chromium", () => {
     expect(rows[0]).toMatchObject({ name: "Nora Nobody", email: "nora@example.com" });
     expect(String(rows[0]?.message)).toContain("Please call me back about card");
     expect(String(rows[0]?.message).replace(/\D/g, "")).not.toContain(CARD);
-    expect(problems).toEqual([]);
+    expect(visitors.problems).toEqual([]);
   });
 
   it("keeps one secure form at a time, submits it once and never reopens it", async () => {
     const agent = await deskAgent(server, EMAIL, PASSWORD);
-    sockets.push(agent.desk);
-    const page = await newPage("secure form");
+    visitors.keep(agent.desk);
+    const page = await visitors.page("secure form");
     const sent = recordSentFrames(page);
     await page.goto(`${server.origin}/`);
     await startWidgetChat(page, "Sue Secure");
     const chatId = await agent.acceptNext();
     const chat = await agent.join(chatId);
-    sockets.push(chat);
+    visitors.keep(chat);
 
     // A second request replaces the first, still empty, form.
     await requestCard(chat);
@@ -169,6 +161,6 @@ describe("the widget's forms in Chromium", () => {
     const agentText = JSON.stringify(chat.frames.filter((f: Frame) => f.type === "event"));
     expect(agentText).not.toContain(CARD);
     expect(messageTexts(chat)).toEqual([]);
-    expect(problems).toEqual([]);
+    expect(visitors.problems).toEqual([]);
   });
 });

@@ -8,14 +8,18 @@
  * dismissed; the pre-chat picker marks departments online or offline, asked at each opening; and
  * with the presence socket refused, the widget gives up on it after a few tries and still chats.
  */
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { LiveVisitorsResponse } from "../../src/protocol/visitors.ts";
-import { launchBrowser, watchPage } from "../helpers/browser.ts";
+import { launchBrowser } from "../helpers/browser.ts";
 import { signIn, until } from "../helpers/desk-clients.ts";
 import { type DevServer, startDevServer } from "../helpers/dev-server.ts";
-import { type DeskAgent, deskAgent, widgetViolations } from "../helpers/widget-fixtures.ts";
-import type { WsClient } from "../helpers/ws-client.ts";
+import {
+  type DeskAgent,
+  deskAgent,
+  visitors as visitorsOf,
+  widgetViolations,
+} from "../helpers/widget-fixtures.ts";
 
 let server: DevServer;
 let browser: Browser;
@@ -27,15 +31,7 @@ const PASSWORD = "widget invitations passphrase 6";
 const IVY = "ivy@example.com";
 const BILL = "bill@example.com";
 const DEMO_TITLE = "Fernleaf Tea Co. · Parley demo";
-const problems: string[] = [];
-const contexts: BrowserContext[] = [];
-const sockets: WsClient[] = [];
-
-async function visitorPage(name: string): Promise<Page> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  return watchPage(await context.newPage(), name, problems);
-}
+const visitors = visitorsOf(() => browser);
 
 /** A console API call from Node, as the console would make it. */
 function api(method: string, path: string, cookie: string, body?: unknown): Promise<Response> {
@@ -116,7 +112,7 @@ beforeAll(async () => {
        VALUES ('${ivyId}', 'outreach'), ('${billId}', 'billing')`,
   );
   ivy = await deskAgent(server, IVY, PASSWORD);
-  sockets.push(ivy.desk);
+  visitors.keep(ivy.desk);
   ivyCookie = await signIn(server, IVY, PASSWORD);
   adminCookie = await signIn(server, "ada@example.com", PASSWORD);
   // Campaigns apply by URL, so each test's page picks its own.
@@ -148,18 +144,17 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-  await Promise.all(sockets.map((socket) => socket.close()));
+  await visitors.close();
   await browser?.close();
   await server?.stop();
 });
 beforeEach(() => {
-  problems.length = 0;
+  visitors.problems.length = 0;
 });
 
 describe("agents' invitations in the widget", () => {
   it("reports the page; an accepted invitation starts a chat offered to the inviting agent", async () => {
-    const page = await visitorPage("accepting visitor");
+    const page = await visitors.page("accepting visitor");
     await page.goto(`${server.origin}/?from=invitation`);
     const visitorId = await presenceVisitorId(page);
     const listed = await listedVisitor(visitorId);
@@ -209,11 +204,11 @@ describe("agents' invitations in the widget", () => {
     const [accepted] = await auditRows("visitor.invitation_accepted", invitationId);
     expect(JSON.parse(String(accepted?.details))).toMatchObject({ agentId: expect.any(String) });
     await page.getByTestId("parley-input").waitFor();
-    expect(problems).toEqual([]);
+    expect(visitors.problems).toEqual([]);
   });
 
   it("'No thanks' ends the invitation on the server", async () => {
-    const page = await visitorPage("declining visitor");
+    const page = await visitors.page("declining visitor");
     await page.goto(`${server.origin}/?from=decline`);
     const visitorId = await presenceVisitorId(page);
     await listedVisitor(visitorId);
@@ -232,13 +227,13 @@ describe("agents' invitations in the widget", () => {
     const again = await invite(visitorId, "Second thoughts?");
     expect(again.status, await again.clone().text()).toBe(201);
     await page.getByTestId("parley-invitation").getByText("Second thoughts?").waitFor();
-    expect(problems).toEqual([]);
+    expect(visitors.problems).toEqual([]);
   });
 });
 
 describe("the campaign's auto-invitation", () => {
   it("appears after afterSeconds, not before; dismissed, not again in the tab", async () => {
-    const page = await visitorPage("auto-invited visitor");
+    const page = await visitors.page("auto-invited visitor");
     await page.goto(`${server.origin}/?auto-invite`);
     const card = page.getByTestId("parley-invitation");
     await page.waitForFunction(() => performance.now() > 2000);
@@ -257,18 +252,18 @@ describe("the campaign's auto-invitation", () => {
     expect(await card.isHidden()).toBe(true);
 
     // Another tab is asked again; "Chat now" opens the pre-chat form.
-    const other = await visitorPage("auto-invited visitor, second tab");
+    const other = await visitors.page("auto-invited visitor, second tab");
     await other.goto(`${server.origin}/?auto-invite`);
     await other.getByTestId("parley-invitation-accept").click({ timeout: 15_000 });
     await other.getByTestId("parley-name").waitFor();
     expect(await other.getByTestId("parley-panel").isVisible()).toBe(true);
-    expect(problems).toEqual([]);
+    expect(visitors.problems).toEqual([]);
   });
 });
 
 describe("the department picker", () => {
   it("marks departments online or offline, asked at each opening", async () => {
-    const page = await visitorPage("picker visitor");
+    const page = await visitors.page("picker visitor");
     const asked = () => {
       let count = 0;
       page.on("request", (r) => {
@@ -292,7 +287,7 @@ describe("the department picker", () => {
     });
 
     const bill = await deskAgent(server, BILL, PASSWORD);
-    sockets.push(bill.desk);
+    visitors.keep(bill.desk);
     await page.getByTestId("parley-minimize").click();
     await page.getByTestId("parley-launcher").click();
     await until(
@@ -305,11 +300,11 @@ describe("the department picker", () => {
     });
     expect(availabilityRequests()).toBe(2);
     expect(await widgetViolations(page)).toEqual([]);
-    expect(problems).toEqual([]);
+    expect(visitors.problems).toEqual([]);
   });
 
   it("chats without presence when its socket is refused, after a few tries", async () => {
-    const page = await visitorPage("visitor without presence");
+    const page = await visitors.page("visitor without presence");
     let attempts = 0;
     await page.routeWebSocket(/\/api\/visitor\/presence\/ws$/, (ws) => {
       attempts++;
@@ -327,6 +322,6 @@ describe("the department picker", () => {
     await until("presence given up", () => attempts >= 5, 30_000);
     await page.waitForTimeout(10_000);
     expect(attempts).toBe(5);
-    expect(problems).toEqual([]);
+    expect(visitors.problems).toEqual([]);
   });
 });

@@ -9,9 +9,9 @@
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { gzipSync } from "node:zlib";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { launchBrowser, watchPage } from "../helpers/browser.ts";
+import { launchBrowser } from "../helpers/browser.ts";
 import { type DevServer, startDevServer } from "../helpers/dev-server.ts";
 import {
   agentGets,
@@ -19,10 +19,10 @@ import {
   type DeskAgent,
   deskAgent,
   startWidgetChat,
+  visitors as visitorsOf,
   widgetMessages,
   widgetViolations,
 } from "../helpers/widget-fixtures.ts";
-import type { WsClient } from "../helpers/ws-client.ts";
 
 let server: DevServer;
 let browser: Browser;
@@ -30,9 +30,7 @@ let agent: DeskAgent;
 let site: Awaited<ReturnType<typeof customerSite>>;
 const EMAIL = "hugo@example.com";
 const PASSWORD = "widget page passphrase 8";
-const problems: string[] = [];
-const contexts: BrowserContext[] = [];
-const sockets: WsClient[] = [];
+const visitors = visitorsOf(() => browser);
 /** The issue's budget, as scripts/build.ts enforces it. */
 const BUDGET_GZIP_BYTES = 15 * 1024;
 
@@ -79,12 +77,6 @@ async function customerSite(): Promise<{ origin: string; close(): Promise<void> 
   };
 }
 
-async function newPage(name: string): Promise<Page> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  return watchPage(await context.newPage(), name, problems);
-}
-
 /** Every computed style property and the box of every host-page element but the widget's. */
 function hostStyles(page: Page): Promise<Record<string, string>> {
   return page.evaluate(() => {
@@ -113,22 +105,21 @@ beforeAll(async () => {
   ]);
   await server.createAgent({ email: EMAIL, name: "Hugo Agent", password: PASSWORD });
   agent = await deskAgent(server, EMAIL, PASSWORD);
-  sockets.push(agent.desk);
+  visitors.keep(agent.desk);
 });
 afterAll(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-  await Promise.all(sockets.map((socket) => socket.close()));
+  await visitors.close();
   await browser?.close();
   await server?.stop();
   await site?.close();
 });
 beforeEach(() => {
-  problems.length = 0;
+  visitors.problems.length = 0;
 });
 
 describe("the widget on a host page", () => {
   it("works on a page whose CSS unsets and hides everything", async () => {
-    const page = await newPage("hostile page");
+    const page = await visitors.page("hostile page");
     await page.goto(`${site.origin}/hostile.html`);
     const launcher = page.getByTestId("parley-launcher");
     await launcher.waitFor({ state: "visible", timeout: 15_000 });
@@ -149,7 +140,7 @@ describe("the widget on a host page", () => {
     await startWidgetChat(page, "Hostile Visitor");
     const chatId = await agent.acceptNext();
     const chat = await agent.join(chatId);
-    sockets.push(chat);
+    visitors.keep(chat);
     await page.getByTestId("parley-input").fill("Sent from a hostile page");
     await page.getByTestId("parley-send").click();
     await agentGets(chat, "Sent from a hostile page");
@@ -166,11 +157,11 @@ describe("the widget on a host page", () => {
       Number.parseFloat(fontSize),
     );
     await page.screenshot({ path: "test-results/widget-hostile-page.png" });
-    expect(problems).toEqual([]);
+    expect(visitors.problems).toEqual([]);
   });
 
   it("changes no style of the host page", async () => {
-    const page = await newPage("plain page");
+    const page = await visitors.page("plain page");
     await page.goto(`${site.origin}/plain.html`);
     const before = await hostStyles(page);
     await page.addScriptTag({ url: `${server.origin}/widget.js` });
@@ -180,11 +171,11 @@ describe("the widget on a host page", () => {
     const changed = Object.keys(before).filter((key) => before[key] !== after[key]);
     expect(changed.map((key) => `${key}: ${before[key]} → ${after[key]}`)).toEqual([]);
     expect(Object.keys(after)).toEqual(Object.keys(before));
-    expect(problems).toEqual([]);
+    expect(visitors.problems).toEqual([]);
   });
 
   it("has no serious or critical axe-core violation, before and during a chat", async () => {
-    const page = await newPage("axe");
+    const page = await visitors.page("axe");
     await page.goto(`${server.origin}/`);
     await page.getByTestId("parley-launcher").waitFor();
     expect(await widgetViolations(page)).toEqual([]);
@@ -195,7 +186,7 @@ describe("the widget on a host page", () => {
     await page.getByTestId("parley-start").click();
     const chatId = await agent.acceptNext();
     const chat = await agent.join(chatId);
-    sockets.push(chat);
+    visitors.keep(chat);
     await page.getByTestId("parley-input").fill("A question");
     await page.getByTestId("parley-send").click();
     await agentGets(chat, "A question");
@@ -204,13 +195,13 @@ describe("the widget on a host page", () => {
       .locator('[data-testid="parley-message"][data-seq]', { hasText: "An answer" })
       .waitFor();
     expect(await widgetViolations(page)).toEqual([]);
-    expect(problems).toEqual([]);
+    expect(visitors.problems).toEqual([]);
   });
 });
 
 describe("the widget and the keyboard", () => {
   it("opens with Enter, puts the focus in the form, and gives it back on Escape", async () => {
-    const page = await newPage("keyboard");
+    const page = await visitors.page("keyboard");
     await page.goto(`${server.origin}/`);
     const launcher = page.getByTestId("parley-launcher");
     await launcher.focus();
@@ -229,7 +220,7 @@ describe("the widget and the keyboard", () => {
     await page.getByTestId("parley-panel").waitFor({ state: "hidden" });
     expect(await focused()).toBe("BUTTON parley-launcher");
     expect(await launcher.getAttribute("aria-expanded")).toBe("false");
-    expect(problems).toEqual([]);
+    expect(visitors.problems).toEqual([]);
   });
 });
 

@@ -1,15 +1,51 @@
 /**
  * Fixtures for the widget's browser tests: an agent on the real protocol (desk socket that
  * accepts offers, chat socket that records raw frames), the widget's confirmed messages as the
- * page shows them, an axe-core scan of the widget, and a TCP proxy whose connections a test
- * can cut like a failing network.
+ * page shows them, an axe-core scan of the widget, a TCP proxy whose connections a test can
+ * cut like a failing network, and the visitors' pages and agents' sockets a test file closes.
  */
 import { createServer, type Socket, connect as tcpConnect } from "node:net";
-import type { Page } from "playwright-core";
-import { seriousAxeViolations } from "./browser.ts";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { seriousAxeViolations, watchPage } from "./browser.ts";
 import { signIn } from "./desk-clients.ts";
 import type { DevServer } from "./dev-server.ts";
 import { type Frame, WsClient } from "./ws-client.ts";
+
+/**
+ * The visitors and agents' sockets of one widget test file. Each visitor gets a browser
+ * context of its own (its own storage, as separate people have) and a page whose console
+ * errors go to `problems`; `close()` closes every context and socket.
+ */
+export interface Visitors {
+  problems: string[];
+  page(name: string): Promise<Page>;
+  /** Closes `socket` with the rest at the end; returns it. */
+  keep(socket: WsClient): WsClient;
+  close(): Promise<void>;
+}
+
+/** Visitors for the browser that `browser()` returns (launched in `beforeAll`). */
+export function visitors(browser: () => Browser): Visitors {
+  const problems: string[] = [];
+  const contexts: BrowserContext[] = [];
+  const sockets: WsClient[] = [];
+  return {
+    problems,
+    async page(name) {
+      const context = await browser().newContext();
+      contexts.push(context);
+      return watchPage(await context.newPage(), name, problems);
+    },
+    keep(socket) {
+      sockets.push(socket);
+      return socket;
+    },
+    async close() {
+      await Promise.all(contexts.splice(0).map((context) => context.close()));
+      await Promise.all(sockets.splice(0).map((socket) => socket.close()));
+    },
+  };
+}
 
 /** An agent online on the desk socket, who accepts offers one at a time. */
 export interface DeskAgent {

@@ -31,7 +31,7 @@ const EMAIL = "wendy@example.com";
 const PASSWORD = "widget chat passphrase 5";
 const visitors = visitorsOf(() => browser);
 
-/** How long a message may take to reach D1 (at most once a second in a busy chat). */
+/** How long a message may take to reach D1 (every 2 seconds at most in a busy chat). */
 const D1_COPY = { timeout: 10_000 };
 
 /** The chat's stored messages in D1, in seq order. */

@@ -248,7 +248,7 @@ export function apiRequest(method: string, path: string, cookie: string, body?: 
 
 /**
  * Waits until D1 holds the chat's events through `seq`. A ChatSession copies them about 50 ms
- * after a message in a quiet chat and at most once a second in a busy one, so a test reads D1
+ * after a message in a quiet chat and at most every 2 seconds in a busy one, so a test reads D1
  * only after this (never after a fixed sleep).
  */
 export async function flushedThrough(

@@ -12,7 +12,8 @@
  * Settings (environment): BENCH_CHATS (C, 50), BENCH_PERIOD_MS (P, 1000), BENCH_SECONDS
  * (D, 20), BENCH_MONITORS (N, 20), BENCH_PROFILE (1: a CPU profile of workerd during
  * Parley's W1, see `cpu-profile.ts`), BENCH_SEARCH (e.g. `100,200,300`: instead of W1 and W2,
- * W1 at each C for the largest C that keeps p99 under 100 ms). Needs `npm run build`.
+ * W1 at each C for the largest C that keeps p99 under 100 ms),
+ * X_LOCAL_OBSERVABILITY_BATCH_SIZE (see below). Needs `npm run build`.
  */
 
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -30,6 +31,19 @@ import { startCpuProfile } from "./cpu-profile.ts";
 import { workerdCpuSeconds } from "./server-cpu.ts";
 import { machine, percentile } from "./stats.ts";
 import { freePort, startBenchWorker } from "./worker-process.ts";
+
+/**
+ * wrangler dev's local trace collector (on by default, in the same workerd thread as the
+ * servers) keeps the finished spans of every invocation in one batch, up to 20,480 rows, and
+ * writes the batch to its SQLite store whenever an invocation ends. The relay's invocations
+ * end with every message, so it writes tiny batches. A chat socket of Parley's is one long
+ * invocation: its spans pile up until something else ends (the Dispatcher's 5-second session
+ * check), and that one write of thousands of rows held the thread 60–90 ms, every 5 seconds —
+ * a cost of the local collector's batching, not of either server (production collects traces
+ * off the request path). A bounded batch spreads the same writes out; both servers run with
+ * it, and `X_LOCAL_OBSERVABILITY_BATCH_SIZE=20480 npm run bench` measures wrangler's default.
+ */
+process.env.X_LOCAL_OBSERVABILITY_BATCH_SIZE ??= "500";
 
 const CHATS = Number(process.env.BENCH_CHATS ?? 50);
 const PERIOD_MS = Number(process.env.BENCH_PERIOD_MS ?? 1000);
@@ -305,6 +319,9 @@ const SEARCH = (process.env.BENCH_SEARCH ?? "")
 const MOST_CHATS = Math.max(CHATS, ...SEARCH);
 
 console.log(`Machine: ${machine()}`);
+console.log(
+  `wrangler dev's local trace batch: ${process.env.X_LOCAL_OBSERVABILITY_BATCH_SIZE} rows (X_LOCAL_OBSERVABILITY_BATCH_SIZE)`,
+);
 console.log(
   SEARCH.length > 0
     ? `W1 at C = ${SEARCH.join(", ")} chats, P=${PERIOD_MS} ms, D=${SECONDS} s\n`

@@ -39,11 +39,12 @@ export class ChatPersistence {
   readonly #host: ChatPersistenceHost;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   /**
-   * The safety alarm is set: it stays set while the chat is busy (moving the alarm on every
-   * flush would cost two storage writes per message) and `retry()` clears it once D1 has
-   * everything. Memory only: after a restart the first event sets it again (idempotently).
+   * When the safety alarm is due (ms), or null while it is not set. While the chat is busy
+   * the timed flushes push it on before it fires, every half interval rather than every flush
+   * (each move is two storage writes); `retry()` clears it once D1 has everything. Memory
+   * only: after a restart the first event sets it again (idempotently).
    */
-  #safetyArmed = false;
+  #safetyAt: number | null = null;
   /** When the last flush began (ms): paces the next one while the chat is busy. */
   #lastFlushAt = 0;
 
@@ -57,10 +58,10 @@ export class ChatPersistence {
    */
   scheduleFlush(): void {
     const { due, waitUntil } = this.#host;
-    if (!this.#safetyArmed) {
-      this.#safetyArmed = true;
+    if (this.#safetyAt === null) {
+      this.#safetyAt = Date.now() + jittered(FLUSH_SAFETY_MS);
       // Written before the flush runs, so an eviction in between still leads to a flush.
-      waitUntil(due.schedule("flush", Date.now() + jittered(FLUSH_SAFETY_MS)));
+      waitUntil(due.schedule("flush", this.#safetyAt));
     }
     if (this.#flushTimer) return;
     // Counted from this event, not from the last flush: chats that flushed together (say,
@@ -69,10 +70,24 @@ export class ChatPersistence {
     this.#flushTimer = setTimeout(
       () => {
         this.#flushTimer = undefined;
-        waitUntil(this.flush());
+        waitUntil(this.#timedFlush());
       },
       busy ? BUSY_FLUSH_INTERVAL_MS : FLUSH_DELAY_MS,
     );
+  }
+
+  /**
+   * The in-memory timer's flush. While it keeps D1 current the safety alarm has nothing to
+   * do, so it is pushed on before it fires: left alone, every busy chat's alarm fired every
+   * 10 seconds (an invocation and a D1 round trip that found nothing the timer had left), and
+   * chats that began together fired together.
+   */
+  async #timedFlush(): Promise<void> {
+    if (!(await this.flush()) || this.#safetyAt === null) return;
+    const now = Date.now();
+    if (this.#safetyAt - now >= FLUSH_SAFETY_MS / 2) return;
+    this.#safetyAt = now + jittered(FLUSH_SAFETY_MS);
+    await this.#host.due.reschedule("flush", this.#safetyAt);
   }
 
   /** Writes unflushed events to D1 (idempotent); on failure the alarm retries. */
@@ -89,8 +104,8 @@ export class ChatPersistence {
       }
     } catch (error) {
       console.error(`[parley] chat ${chatId}: D1 flush failed, retrying`, error);
-      this.#safetyArmed = true;
-      await due.reschedule("flush", Date.now() + RETRY_BACKOFF_MS);
+      this.#safetyAt = Date.now() + RETRY_BACKOFF_MS;
+      await due.reschedule("flush", this.#safetyAt);
       if (log.flushFailingSince === null) log.setFlushFailing(Date.now());
       await this.#reportBacklog(chatId, log.unflushedCount());
       return false;
@@ -124,9 +139,10 @@ export class ChatPersistence {
     const { log, due } = this.#host;
     if (!(await this.flush())) return;
     if (log.unflushedCount() > 0) {
-      await due.reschedule("flush", Date.now() + jittered(FLUSH_SAFETY_MS));
+      this.#safetyAt = Date.now() + jittered(FLUSH_SAFETY_MS);
+      await due.reschedule("flush", this.#safetyAt);
     } else {
-      this.#safetyArmed = false;
+      this.#safetyAt = null;
       await due.cancel("flush");
     }
   }

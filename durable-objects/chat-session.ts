@@ -28,7 +28,7 @@ import { accessOf } from "../src/store/grants.ts";
 import type { Env } from "../worker/env.ts";
 import { appendAudit } from "./audit-log.ts";
 import { ChatDesk } from "./chat-desk.ts";
-import { send, sendError, sender } from "./chat-frames-out.ts";
+import { send, sendError, sender, sendSerialized, serialize } from "./chat-frames-out.ts";
 import { ChatMeta, type ChatMetaInit } from "./chat-meta.ts";
 import { ChatPersistence } from "./chat-persistence.ts";
 import { DueItems, jittered } from "./due-items.ts";
@@ -180,7 +180,7 @@ export class ChatSession extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair();
     server.accept();
     this.#connections.set(server, { ...identity, greeted: false });
-    if (identity.role === "agent") this.#watchSessions();
+    if (identity.role === "agent") this.#watchSessions(Math.random() * SESSION_CHECK_MS);
     server.addEventListener("message", (event) => this.#onMessage(server, event.data));
     server.addEventListener("close", (event) => this.#onClose(server, event.code));
     server.addEventListener("error", () => this.#onClose(server, 1011));
@@ -396,13 +396,18 @@ export class ChatSession extends DurableObject<Env> {
     }
   }
 
-  /** Schedules the next session check, unless one is pending. */
-  #watchSessions(): void {
+  /**
+   * Schedules the next session check in `delay` ms, unless one is pending. The first one after
+   * an agent connects comes at a random point of the period: chats whose agents connected
+   * together (a deploy reconnects everyone at once) would otherwise query D1 together, every
+   * period, for as long as they stay connected.
+   */
+  #watchSessions(delay = jittered(SESSION_CHECK_MS)): void {
     if (this.#sessionCheck) return;
     this.#sessionCheck = setTimeout(() => {
       this.#sessionCheck = undefined;
       this.ctx.waitUntil(this.#checkSessions());
-    }, jittered(SESSION_CHECK_MS));
+    }, delay);
   }
 
   async #audit(
@@ -457,8 +462,9 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   #broadcast(event: ChatEvent): void {
+    const frame = serialize({ type: "event", ...event });
     for (const [ws, conn] of this.#connections) {
-      if (conn.greeted && this.#receives(conn, event.kind)) send(ws, { type: "event", ...event });
+      if (conn.greeted && this.#receives(conn, event.kind)) sendSerialized(ws, frame);
     }
     this.#persistence.scheduleFlush();
   }

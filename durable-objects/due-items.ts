@@ -10,7 +10,9 @@
  * storage and D1 at the same moment, every period, stalling every chat on the machine.
  */
 export function jittered(ms: number): number {
-  return ms * (0.9 + 0.2 * Math.random());
+  // Whole milliseconds, as alarms keep them: a fraction would never equal `getAlarm()`, and
+  // every re-arm would write the alarm again.
+  return Math.round(ms * (0.9 + 0.2 * Math.random()));
 }
 
 export class DueItems {

@@ -262,6 +262,37 @@ describe("durability", () => {
     expect([await inD1("second"), await inD1("third")]).toEqual([true, true]);
   }, 15_000);
 
+  it("keeps a busy chat's safety alarm ahead of it while the timed flushes keep D1 current", async () => {
+    const chat = await acceptedChat();
+    const visitor = await greeted(await visitorSocket(chat.chatId, chat.token));
+    const stub = env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(chat.chatId));
+    const safety = () =>
+      runInDurableObject(stub, async (_, state) => ({
+        at: state.storage.sql
+          .exec<{ at: number }>("SELECT at FROM due_items WHERE item = 'flush'")
+          .toArray()[0]?.at,
+        alarm: await state.storage.getAlarm(),
+      }));
+    visitor.send({ type: "message", clientId: "b0", text: "busy 0" });
+    await visitor.nextOfType("ack", (f) => f.clientId === "b0");
+    let first = await safety();
+    for (let i = 0; first.at === undefined && i < 50; i++) first = await safety();
+    expect(first.at).toBeGreaterThan(Date.now() + 8_000);
+    // A message a second for 7 seconds: the timed flush 2 seconds apart reach the point where
+    // the alarm would fire within 5 seconds, and move it on instead.
+    let last = "b0";
+    for (let i = 1; i <= 7; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      last = `b${i}`;
+      visitor.send({ type: "message", clientId: last, text: `busy ${i}` });
+    }
+    const ack = await visitor.nextOfType("ack", (f) => f.clientId === last);
+    await flushedThrough(chat.chatId, Number(ack.seq), 5_000);
+    const later = await safety();
+    expect(later.at).toBeGreaterThan((first.at ?? 0) + 3_000);
+    expect(later.alarm).toBe(later.at);
+  }, 20_000);
+
   it("takes over an older object's per-row flushed flags as its D1 watermark", async () => {
     const stub = env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName("legacy-event-log"));
     const unflushed = await runInDurableObject(stub, (_, state) => {

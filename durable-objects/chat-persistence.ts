@@ -33,6 +33,11 @@ export interface ChatPersistenceHost {
   meta: ChatMeta;
   due: DueItems;
   waitUntil: (promise: Promise<unknown>) => void;
+  /**
+   * How long an ended chat's own copy stays here once D1 holds it: as long as a visitor token
+   * of the chat may still ask for a replay (VISITOR_TOKEN_HOURS).
+   */
+  endedCopyMs: number;
 }
 
 export class ChatPersistence {
@@ -147,6 +152,25 @@ export class ChatPersistence {
     }
   }
 
+  /** True when D1 holds the whole chat: every event, and its end. */
+  get copied(): boolean {
+    const { log, meta, due } = this.#host;
+    return meta.ended && log.unflushedCount() === 0 && !due.has("finalize");
+  }
+
+  /**
+   * The chat was erased: nothing is left to flush. A D1 backlog reported for it is withdrawn
+   * (best effort, as every report), so `/healthz` does not wait for it forever.
+   */
+  async forget(): Promise<void> {
+    const { log, meta } = this.#host;
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    this.#safetyAt = null;
+    const chatId = meta.chatId;
+    if (chatId && log.flushFailingSince !== null) await this.#reportBacklog(chatId, 0);
+  }
+
   /** After the end: mark the chat ended in D1 and free the agent's capacity. */
   async finalize(): Promise<void> {
     const { env, meta, due } = this.#host;
@@ -157,6 +181,7 @@ export class ChatPersistence {
       await endChat(env.DB, chatId, endedAt);
       await getDispatcher(env).chatEnded(chatId);
       await due.cancel("finalize");
+      await due.schedule("erase", endedAt + this.#host.endedCopyMs);
     } catch (error) {
       console.error(`[parley] chat ${chatId}: finalize failed, retrying`, error);
       await due.reschedule("finalize", Date.now() + RETRY_BACKOFF_MS);

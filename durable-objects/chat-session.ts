@@ -42,6 +42,8 @@ import {
 import { SecureForms } from "./secure-forms.ts";
 import { SESSION_CHECK_MS, SessionActivity } from "./session-activity.ts";
 
+/** An ended chat whose copy in D1 is not complete yet tries its erase again this much later. */
+const ERASE_RETRY_MS = 60 * 60_000;
 /** RATE_MESSAGES_PER_SOCKET_PER_10S counts frames over this period. */
 const FRAME_RATE_PERIOD_MS = 10_000;
 
@@ -84,6 +86,7 @@ export class ChatSession extends DurableObject<Env> {
       meta: this.#meta,
       due: this.#due,
       waitUntil: (promise) => ctx.waitUntil(promise),
+      endedCopyMs: this.#config.visitorTokenSeconds * 1000,
     });
     this.#frameBudget = new TokenBuckets(
       this.#config.rateLimits.messagesPerSocketPer10s,
@@ -123,6 +126,25 @@ export class ChatSession extends DurableObject<Env> {
     if (this.#log.lastSeq > 0) return; // a chat that has begun is never thrown away
     this.#meta.clear();
     await this.ctx.storage.deleteAlarm();
+  }
+
+  /**
+   * Called when the chat's transcript was deleted from D1 (and by the alarm, once D1 holds the
+   * whole chat and no visitor token can ask for a replay): the events, participants and meta
+   * kept here go too, so a deletion or a retention purge leaves no copy behind. Sockets close
+   * with 1000 and the object then answers 404 like an unknown chat. An open chat is never
+   * erased: false.
+   */
+  async erase(): Promise<boolean> {
+    if (!this.#meta.exists) return true;
+    if (!this.#meta.ended) return false;
+    await this.#persistence.forget();
+    for (const ws of this.#connections.keys()) ws.close(1000, "chat erased");
+    this.#connections.clear();
+    this.#log.clear();
+    this.#meta.clear();
+    await this.#due.clear();
+    return true;
   }
 
   /** Called by the Dispatcher when the visitor's place in the queue changes. */
@@ -197,11 +219,18 @@ export class ChatSession extends DurableObject<Env> {
       if (item === "flush") await this.#persistence.retry();
       else if (item === "finalize") await this.#persistence.finalize();
       else if (item === "secure_form") await this.#forms.wipeExpired();
+      else if (item === "erase") await this.#eraseOwnCopy();
       // An item this version no longer schedules (objects from before session checks moved
       // to memory kept a "sessions" row): left in place, it would fire the alarm forever.
       else await this.#due.cancel(item);
     }
     await this.#due.rearm();
+  }
+
+  /** The alarm's erase: only once D1 holds the whole chat, else an hour later. */
+  async #eraseOwnCopy(): Promise<void> {
+    if (this.#persistence.copied) await this.erase();
+    else await this.#due.reschedule("erase", Date.now() + ERASE_RETRY_MS);
   }
 
   // ── Socket handlers ─────────────────────────────────────────────────────────
@@ -490,4 +519,25 @@ function errorBody(code: string, message: string) {
 /** The ChatSession of a chat. */
 export function getChatSession(env: Env, chatId: string): DurableObjectStub<ChatSession> {
   return env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(chatId));
+}
+
+/** ChatSessions erased at once by `eraseChatCopies`. */
+const ERASE_CONCURRENCY = 20;
+
+/**
+ * Erases the chats' own copies in their ChatSessions, after D1 deleted or purged the chats
+ * (`ChatSession.erase`), a few at a time. Answers the ids whose erase failed (the caller logs
+ * them): their copy stays until the object's own erase alarm, which chats ended before that
+ * alarm existed do not have.
+ */
+export async function eraseChatCopies(env: Env, chatIds: string[]): Promise<string[]> {
+  const failed: string[] = [];
+  for (let i = 0; i < chatIds.length; i += ERASE_CONCURRENCY) {
+    const batch = chatIds.slice(i, i + ERASE_CONCURRENCY);
+    const results = await Promise.allSettled(batch.map((id) => getChatSession(env, id).erase()));
+    results.forEach((result, j) => {
+      if (result.status === "rejected" || !result.value) failed.push(batch[j] ?? "");
+    });
+  }
+  return failed;
 }

@@ -48,6 +48,12 @@ export class DueItems {
     await this.#arm();
   }
 
+  /** Removes every item and the alarm. */
+  async clear(): Promise<void> {
+    this.#storage.sql.exec("DELETE FROM due_items");
+    await this.#storage.deleteAlarm();
+  }
+
   /** True when `item` is scheduled. */
   has(item: string): boolean {
     return (

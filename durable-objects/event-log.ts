@@ -208,6 +208,14 @@ export class EventLog {
     this.#flushFailingSince = since;
   }
 
+  /** Forgets every event (the chat was erased): D1's copy, if any, is the only one left. */
+  clear(): void {
+    this.#sql.exec("DELETE FROM events");
+    this.#sql.exec("UPDATE event_log_state SET flushed_through = 0, flush_failing_since = NULL");
+    this.#lastSeq = 0;
+    this.#flushFailingSince = null;
+  }
+
   /** How many events are not yet in D1. */
   unflushedCount(): number {
     return this.#sql

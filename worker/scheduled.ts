@@ -7,6 +7,7 @@
  */
 
 import { appendAudit, getAuditLog } from "../durable-objects/audit-log.ts";
+import { eraseChatCopies } from "../durable-objects/chat-session.ts";
 import { type Config, ConfigError, parseConfig } from "../src/config.ts";
 import { log } from "../src/observability/log.ts";
 import { disableInactiveAgents, purgeLoginState } from "../src/store/maintenance.ts";
@@ -54,7 +55,11 @@ async function purgeExpired(env: Env, config: Config, now: number): Promise<void
   if (transcriptMs > 0) {
     const cutoff = now - transcriptMs;
     try {
-      const purged = await purgeTranscripts(env.DB, cutoff);
+      const { chatIds, ...purged } = await purgeTranscripts(env.DB, cutoff);
+      // Their ChatSessions' own copies go too: chats that ended before the erase alarm
+      // existed still hold one. A failure is logged and shows in the audit row's counts.
+      const failed = await eraseChatCopies(env, chatIds);
+      if (failed.length > 0) log.error("erasing purged chats' own copies failed", { failed });
       if (purged.chats + purged.offlineMessages > 0) {
         await appendAudit(env, {
           actorType: "system",
@@ -64,7 +69,7 @@ async function purgeExpired(env: Env, config: Config, now: number): Promise<void
           outcome: "success",
           ip: null,
           userAgent: null,
-          details: { ...purged, cutoff },
+          details: { ...purged, cutoff, copiesErased: chatIds.length - failed.length },
           at: now,
         });
       }

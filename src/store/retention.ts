@@ -68,6 +68,8 @@ export interface TranscriptPurge {
   /** Stored events of those chats (messages, notes, joins, …): rows of `messages`. */
   messages: number;
   offlineMessages: number;
+  /** The purged chats' ids (their ChatSessions' own copies are erased next). */
+  chatIds: string[];
 }
 
 /**
@@ -89,22 +91,24 @@ export async function purgeTranscripts(
   const offline =
     "SELECT id FROM offline_messages WHERE created_at < ?1 ORDER BY created_at LIMIT ?2";
   const statement = (sql: string) => db.prepare(sql).bind(cutoff, limit);
-  const [counted] = await db.batch([
+  const [counted, purged] = await db.batch([
     statement(
       `SELECT (SELECT count(*) FROM (${chats})) AS chats,
               (SELECT count(*) FROM messages WHERE chat_id IN (${chats})) AS messages,
               (SELECT count(*) FROM (${offline})) AS offlineMessages`,
     ),
+    statement(`SELECT id FROM (${chats})`),
     statement(`DELETE FROM messages WHERE chat_id IN (${chats})`),
     statement(`DELETE FROM chats WHERE id IN (${chats})`),
     statement(`DELETE FROM offline_message_replies WHERE offline_message_id IN (${offline})`),
     statement(`DELETE FROM offline_messages WHERE id IN (${offline})`),
   ]);
-  const counts = counted?.results[0] as TranscriptPurge | undefined;
+  const counts = counted?.results[0] as Omit<TranscriptPurge, "chatIds"> | undefined;
   return {
     chats: counts?.chats ?? 0,
     messages: counts?.messages ?? 0,
     offlineMessages: counts?.offlineMessages ?? 0,
+    chatIds: ((purged?.results ?? []) as { id: string }[]).map((row) => row.id),
   };
 }
 

@@ -311,7 +311,7 @@ describe("transcript retention", () => {
 
     // One row for the run: 2 chats, their 3 + 1 events, 1 offline message.
     expect(await systemRows("retention.purge")).toEqual([
-      { chats: 2, messages: 4, offlineMessages: 1, cutoff: now - 30 * DAY },
+      { chats: 2, messages: 4, offlineMessages: 1, cutoff: now - 30 * DAY, copiesErased: 2 },
     ]);
 
     // Idempotent: the next run finds nothing and writes nothing.
@@ -329,6 +329,7 @@ describe("transcript retention", () => {
       messages: 2,
       offlineMessages: 0,
       cutoff: now - 30 * DAY,
+      copiesErased: 1,
     });
   });
 
@@ -373,7 +374,9 @@ describe("transcript retention", () => {
     const rows = (await systemRows("retention.purge")).length;
     await runScheduled(vars, now);
     expect(await systemRows("retention.purge")).toHaveLength(rows);
-  });
+    // Each purged chat's ChatSession was asked to erase its own copy (none held one here).
+    expect((await systemRows("retention.purge")).at(-1)).toMatchObject({ copiesErased: 5 });
+  }, 30_000);
 });
 
 describe("legal hold", () => {

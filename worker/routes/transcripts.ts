@@ -5,6 +5,8 @@
  * view, deletion and hold change — and every refused attempt — is an audit row.
  */
 import { Hono } from "hono";
+import { eraseChatCopies } from "../../durable-objects/chat-session.ts";
+import { log } from "../../src/observability/log.ts";
 import {
   encodePageCursor,
   type LegalHoldResponse,
@@ -100,6 +102,10 @@ transcriptsRoutes.delete("/:id", requirePermission("transcripts.delete"), async 
     if ((await findTranscript(c.env.DB, id))?.legalHold) throw await refuseHeld();
     throw notFound();
   }
+  // The chat's own copy in its ChatSession goes too; should that fail, its erase alarm
+  // removes it when due (see ChatSession.erase), and the audit row says so.
+  const copyErased = (await eraseChatCopies(c.env, [id])).length === 0;
+  if (!copyErased) log.error("erasing a deleted chat's own copy failed", { chatId: id });
   await auditAction(c, {
     action: "transcript.delete",
     target: id,
@@ -110,6 +116,7 @@ transcriptsRoutes.delete("/:id", requirePermission("transcripts.delete"), async 
       createdAt: transcript.createdAt,
       events: result.events,
       messages: result.messages,
+      copyErased,
     },
   });
   return c.json({ ok: true });

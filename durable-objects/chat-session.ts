@@ -1,7 +1,8 @@
 /**
  * ChatSession — one Durable Object per chat: the sockets of the visitor and agents, the
- * ordered event log, and who receives what. Helpers: chat-persistence (flush to D1),
- * chat-desk (transfer, invite, leave), secure-forms, monitor-access.
+ * ordered event log, and who receives what. Helpers: chat-persistence (flush to D1, the
+ * erase of an ended chat's copy), chat-desk (transfer, invite, leave), secure-forms,
+ * agent-socket-watch (session and monitor checks); chat-erase erases copies from outside.
  *
  * Sockets are accepted the standard way (`ws.accept()`), not through the Hibernation API:
  * an object with open standard sockets stays resident, so memory-only state (the secure
@@ -26,21 +27,21 @@ import { TokenBuckets } from "../src/security/token-bucket.ts";
 import type { AuditEntry } from "../src/store/audit.ts";
 import { accessOf } from "../src/store/grants.ts";
 import type { Env } from "../worker/env.ts";
+import { AgentSocketWatch } from "./agent-socket-watch.ts";
 import { appendAudit } from "./audit-log.ts";
 import { ChatDesk } from "./chat-desk.ts";
 import { send, sendError, sender, sendSerialized, serialize } from "./chat-frames-out.ts";
 import { ChatMeta, type ChatMetaInit } from "./chat-meta.ts";
 import { ChatPersistence } from "./chat-persistence.ts";
-import { DueItems, jittered } from "./due-items.ts";
+import { DueItems } from "./due-items.ts";
 import { EventLog } from "./event-log.ts";
-import { withdrawnMonitors } from "./monitor-access.ts";
 import {
   PARTICIPANT_HEADER,
   type ParticipantIdentity,
   participantIdentity,
 } from "./participant.ts";
 import { SecureForms } from "./secure-forms.ts";
-import { SESSION_CHECK_MS, SessionActivity } from "./session-activity.ts";
+import { SessionActivity } from "./session-activity.ts";
 
 /** An ended chat whose copy in D1 is not complete yet tries its erase again this much later. */
 const ERASE_RETRY_MS = 60 * 60_000;
@@ -57,6 +58,7 @@ export class ChatSession extends DurableObject<Env> {
   readonly #due: DueItems;
   readonly #connections = new Map<WebSocket, Connection>();
   readonly #activity: SessionActivity;
+  readonly #agentWatch: AgentSocketWatch;
   readonly #config: Config;
   /** Memory only: gone with the object, by design. */
   readonly #forms: SecureForms;
@@ -67,12 +69,6 @@ export class ChatSession extends DurableObject<Env> {
   readonly #frameBudget: TokenBuckets;
   readonly #desk: ChatDesk;
   readonly #persistence: ChatPersistence;
-  /**
-   * The next session check while agents are connected. In memory, not an alarm: the sockets
-   * it guards live only as long as this object does (they are not hibernatable), and a stored
-   * alarm would cost two storage writes per chat every few seconds.
-   */
-  #sessionCheck: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -112,6 +108,14 @@ export class ChatSession extends DurableObject<Env> {
       absoluteMs: this.#config.sessionAbsoluteMs,
     };
     this.#activity = new SessionActivity(env.DB, limits, (promise) => ctx.waitUntil(promise));
+    this.#agentWatch = new AgentSocketWatch({
+      db: env.DB,
+      activity: this.#activity,
+      agentSockets: () => [...this.#connections].filter(([, conn]) => conn.role === "agent"),
+      department: () => this.#meta.department ?? "",
+      forget: (ws) => this.#connections.delete(ws),
+      waitUntil: (promise) => ctx.waitUntil(promise),
+    });
   }
 
   // ── Entry points ────────────────────────────────────────────────────────────
@@ -202,7 +206,7 @@ export class ChatSession extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair();
     server.accept();
     this.#connections.set(server, { ...identity, greeted: false });
-    if (identity.role === "agent") this.#watchSessions(Math.random() * SESSION_CHECK_MS);
+    if (identity.role === "agent") this.#agentWatch.agentConnected();
     server.addEventListener("message", (event) => this.#onMessage(server, event.data));
     server.addEventListener("close", (event) => this.#onClose(server, event.code));
     server.addEventListener("error", () => this.#onClose(server, 1011));
@@ -407,38 +411,6 @@ export class ChatSession extends DurableObject<Env> {
     this.#connections.clear();
   }
 
-  /**
-   * Closes agent sockets whose session ended, and monitor sockets whose agent no longer
-   * holds the permission or the chat's department; checks again while any agent is connected.
-   */
-  async #checkSessions(): Promise<void> {
-    const agents = [...this.#connections].filter(([, conn]) => conn.role === "agent");
-    try {
-      await this.#activity.closeEnded(agents.map(([ws, conn]) => [ws, conn.sessionId]));
-      await this.#closeWithdrawnMonitors(agents);
-    } catch (error) {
-      // Nothing is closed on a failed check; the next one tries again.
-      console.error("[parley] checking agent sessions failed", error);
-    }
-    if ([...this.#connections.values()].some((conn) => conn.role === "agent")) {
-      this.#watchSessions();
-    }
-  }
-
-  /**
-   * Schedules the next session check in `delay` ms, unless one is pending. The first one after
-   * an agent connects comes at a random point of the period: chats whose agents connected
-   * together (a deploy reconnects everyone at once) would otherwise query D1 together, every
-   * period, for as long as they stay connected.
-   */
-  #watchSessions(delay = jittered(SESSION_CHECK_MS)): void {
-    if (this.#sessionCheck) return;
-    this.#sessionCheck = setTimeout(() => {
-      this.#sessionCheck = undefined;
-      this.ctx.waitUntil(this.#checkSessions());
-    }, delay);
-  }
-
   async #audit(
     conn: ParticipantIdentity,
     action: string,
@@ -457,17 +429,6 @@ export class ChatSession extends DurableObject<Env> {
       ...(details ? { details } : {}),
       at: Date.now(),
     });
-  }
-
-  async #closeWithdrawnMonitors(agents: [WebSocket, Connection][]): Promise<void> {
-    const monitors = agents.flatMap(([ws, conn]): [WebSocket, string][] =>
-      conn.mode === "monitor" ? [[ws, conn.id]] : [],
-    );
-    const department = this.#meta.department ?? "";
-    for (const ws of (await withdrawnMonitors(this.env.DB, department, monitors)) ?? []) {
-      this.#connections.delete(ws);
-      ws.close(1008, "permission withdrawn");
-    }
   }
 
   #onClose(ws: WebSocket, code: number): void {
@@ -519,25 +480,4 @@ function errorBody(code: string, message: string) {
 /** The ChatSession of a chat. */
 export function getChatSession(env: Env, chatId: string): DurableObjectStub<ChatSession> {
   return env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(chatId));
-}
-
-/** ChatSessions erased at once by `eraseChatCopies`. */
-const ERASE_CONCURRENCY = 20;
-
-/**
- * Erases the chats' own copies in their ChatSessions, after D1 deleted or purged the chats
- * (`ChatSession.erase`), a few at a time. Answers the ids whose erase failed (the caller logs
- * them): their copy stays until the object's own erase alarm, which chats ended before that
- * alarm existed do not have.
- */
-export async function eraseChatCopies(env: Env, chatIds: string[]): Promise<string[]> {
-  const failed: string[] = [];
-  for (let i = 0; i < chatIds.length; i += ERASE_CONCURRENCY) {
-    const batch = chatIds.slice(i, i + ERASE_CONCURRENCY);
-    const results = await Promise.allSettled(batch.map((id) => getChatSession(env, id).erase()));
-    results.forEach((result, j) => {
-      if (result.status === "rejected" || !result.value) failed.push(batch[j] ?? "");
-    });
-  }
-  return failed;
 }

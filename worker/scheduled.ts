@@ -7,7 +7,7 @@
  */
 
 import { appendAudit, getAuditLog } from "../durable-objects/audit-log.ts";
-import { eraseChatCopies } from "../durable-objects/chat-session.ts";
+import { eraseChatCopies } from "../durable-objects/chat-erase.ts";
 import { type Config, ConfigError, parseConfig } from "../src/config.ts";
 import { log } from "../src/observability/log.ts";
 import { disableInactiveAgents, purgeLoginState } from "../src/store/maintenance.ts";

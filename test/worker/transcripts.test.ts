@@ -488,7 +488,7 @@ describe("DELETE /api/transcripts/:id", () => {
         target: id,
         outcome: "success",
         department,
-        details: { status: "ended", createdAt: MAY_1, events: 4, messages: 2 },
+        details: { status: "ended", createdAt: MAY_1, events: 4, messages: 2, copyErased: true },
       },
     ]);
   });

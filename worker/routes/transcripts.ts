@@ -5,7 +5,7 @@
  * view, deletion and hold change — and every refused attempt — is an audit row.
  */
 import { Hono } from "hono";
-import { eraseChatCopies } from "../../durable-objects/chat-session.ts";
+import { eraseChatCopies } from "../../durable-objects/chat-erase.ts";
 import { log } from "../../src/observability/log.ts";
 import {
   encodePageCursor,

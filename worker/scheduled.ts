@@ -2,7 +2,8 @@
  * The Worker's cron handler (wrangler.toml `[triggers]`): disables accounts inactive for
  * ACCOUNT_INACTIVE_DAYS (their sockets then close within 5 s, see session-activity.ts) and
  * purges expired login state; purges transcripts, offline messages and audit rows past their
- * retention (src/store/retention.ts); every few hours it verifies the audit chain (an alert on
+ * retention (src/store/retention.ts), and visitor profiles unseen for longer than a presence
+ * token lives; every few hours it verifies the audit chain (an alert on
  * a break, audit-chain-check.ts). Idempotent: running it twice changes nothing more.
  */
 
@@ -10,8 +11,10 @@ import { appendAudit, getAuditLog } from "../durable-objects/audit-log.ts";
 import { eraseChatCopies } from "../durable-objects/chat-erase.ts";
 import { type Config, ConfigError, parseConfig } from "../src/config.ts";
 import { log } from "../src/observability/log.ts";
+import { PRESENCE_TOKEN_SECONDS } from "../src/security/tokens.ts";
 import { disableInactiveAgents, purgeLoginState } from "../src/store/maintenance.ts";
 import { purgeTranscripts } from "../src/store/retention.ts";
+import { purgeStaleProfiles } from "../src/store/visitor-profiles.ts";
 import { scheduledChainCheck } from "./audit-chain-check.ts";
 import type { Env } from "./env.ts";
 
@@ -47,8 +50,9 @@ export async function runScheduled(env: Env, now = Date.now()): Promise<void> {
 }
 
 /**
- * The retention purges (0 days = keep forever). Each is bounded per run and logs its own
- * failure instead of throwing, so one never stops the other or the chain check.
+ * The retention purges (0 days = keep forever), and that of visitor profiles no presence token
+ * can name any more. Each is bounded per run and logs its own failure instead of throwing, so
+ * one never stops the others or the chain check.
  */
 async function purgeExpired(env: Env, config: Config, now: number): Promise<void> {
   const { transcriptMs, auditMs } = config.retention;
@@ -76,6 +80,26 @@ async function purgeExpired(env: Env, config: Config, now: number): Promise<void
     } catch (error) {
       log.error("transcript retention purge failed", { error });
     }
+  }
+  // Not a setting: a profile is useless once no presence token can name its visitor.
+  try {
+    const cutoff = now - PRESENCE_TOKEN_SECONDS * 1000;
+    const profiles = await purgeStaleProfiles(env.DB, cutoff);
+    if (profiles > 0) {
+      await appendAudit(env, {
+        actorType: "system",
+        actorId: null,
+        action: "retention.visitor_profiles",
+        target: null,
+        outcome: "success",
+        ip: null,
+        userAgent: null,
+        details: { profiles, cutoff },
+        at: now,
+      });
+    }
+  } catch (error) {
+    log.error("visitor profile purge failed", { error });
   }
   if (auditMs > 0) {
     try {

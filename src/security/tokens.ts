@@ -98,6 +98,13 @@ export async function verifyVisitorToken(
 }
 
 /**
+ * How long a presence token lives: a year, renewed at every connection (no cookie, no expiry
+ * in use). A visitor unseen for longer can never present its id again, so its profile goes
+ * (the hourly cron, `purgeStaleProfiles`).
+ */
+export const PRESENCE_TOKEN_SECONDS = 365 * 24 * 60 * 60;
+
+/**
  * Signs a visitor's presence token (`aud: "presence"`, `sub`: the visitor id): the widget
  * keeps it in localStorage and presents it on the presence socket, so a visitor keeps one
  * id across visits without a cookie. It opens no chat.

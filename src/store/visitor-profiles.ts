@@ -41,6 +41,31 @@ export async function recordDepartures(
   await db.batch(departures.map(({ visitorId, at }) => update.bind(visitorId, at)));
 }
 
+/** Profiles deleted per cron run at most (one indexed DELETE); a backlog goes run by run. */
+export const PROFILE_PURGE_BATCH = 10_000;
+
+/**
+ * Deletes up to `limit` profiles of visitors last seen before `cutoff`, the longest unseen
+ * first, and answers how many. The cron passes a presence token's lifetime: every token that
+ * named such a visitor has expired, so the id can never come back and its profile is personal
+ * data kept for nothing.
+ */
+export async function purgeStaleProfiles(
+  db: D1Database,
+  cutoff: number,
+  limit = PROFILE_PURGE_BATCH,
+): Promise<number> {
+  const result = await db
+    .prepare(
+      `DELETE FROM visitor_profiles WHERE visitor_id IN (
+         SELECT visitor_id FROM visitor_profiles WHERE last_seen_at < ?1
+         ORDER BY last_seen_at LIMIT ?2)`,
+    )
+    .bind(cutoff, limit)
+    .run();
+  return result.meta.changes;
+}
+
 /** A visitor's visit count: 0 for a visitor never seen on the presence socket. */
 export async function visitCount(db: D1Database, visitorId: string): Promise<number> {
   const row = await db

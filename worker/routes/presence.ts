@@ -10,7 +10,7 @@ import { Hono } from "hono";
 import { internalUpgrade } from "../../durable-objects/participant.ts";
 import { getVisitors, type PresenceIdentity } from "../../durable-objects/visitors.ts";
 import { BEARER_PREFIX } from "../../src/protocol/limits.ts";
-import { signPresenceToken } from "../../src/security/tokens.ts";
+import { PRESENCE_TOKEN_SECONDS, signPresenceToken } from "../../src/security/tokens.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { clientInfo } from "../client-info.ts";
@@ -21,9 +21,6 @@ import { assertUpgrade, offeredProtocols } from "../upgrade.ts";
 import { enforceBans } from "../visitor-guards.ts";
 
 export const presenceRoutes = new Hono<AppEnv>();
-
-/** Presence tokens live a year, renewed at every connection: no cookie, no expiry in use. */
-const PRESENCE_TOKEN_SECONDS = 365 * 24 * 60 * 60;
 
 presenceRoutes.get("/ws", publicRoute(), async (c) => {
   assertUpgrade(c);

@@ -88,8 +88,9 @@ describe("console admin screens in Chromium", () => {
     expect(next).toMatch(/^nav-(?!workspace)/);
     await page.keyboard.press("Enter");
     await page.waitForURL(`**/console/#/${next?.slice(4)}`);
-    await expect(page.getByTestId(next ?? "").getAttribute("aria-current")).resolves.toBe("page");
-    await expect(page.locator("#workspace").isHidden()).resolves.toBe(true);
+    // The navigation renders after the hash changes: wait for it rather than read it at once.
+    await page.locator(`[data-testid="${next}"][aria-current="page"]`).waitFor();
+    await page.locator("#workspace").waitFor({ state: "hidden" });
     expect(await seriousAxeViolations(page, "#screen-nav")).toEqual([]);
 
     // A department whose members may view reports.

@@ -137,11 +137,11 @@ export class ChatSession extends DurableObject<Env> {
    * whole chat and no visitor token can ask for a replay): the events, participants and meta
    * kept here go too, so a deletion or a retention purge leaves no copy behind. Sockets close
    * with 1000 and the object then answers 404 like an unknown chat. An open chat is never
-   * erased: false.
+   * erased: false. Erasing again (or an object that never held the chat) only clears what
+   * is left, its alarm included.
    */
   async erase(): Promise<boolean> {
-    if (!this.#meta.exists) return true;
-    if (!this.#meta.ended) return false;
+    if (this.#meta.exists && !this.#meta.ended) return false;
     await this.#persistence.forget();
     for (const ws of this.#connections.keys()) ws.close(1000, "chat erased");
     this.#connections.clear();
@@ -231,9 +231,12 @@ export class ChatSession extends DurableObject<Env> {
     await this.#due.rearm();
   }
 
-  /** The alarm's erase: only once D1 holds the whole chat, else an hour later. */
+  /**
+   * The alarm's erase: once D1 holds the whole chat, else an hour later. A chat erased meanwhile
+   * (a deletion while the alarm ran) has nothing left but the item itself.
+   */
   async #eraseOwnCopy(): Promise<void> {
-    if (this.#persistence.copied) await this.erase();
+    if (!this.#meta.exists || this.#persistence.copied) await this.erase();
     else await this.#due.reschedule("erase", Date.now() + ERASE_RETRY_MS);
   }
 

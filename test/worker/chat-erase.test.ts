@@ -142,6 +142,13 @@ describe("an ended chat's own copy", () => {
     expect((await visitorRefused(chat.chatId, chat.token)).status).toBe(404);
     const [row] = await auditRowsOf(admin.id, "transcript.delete");
     expect(row).toMatchObject({ outcome: "success", details: { copyErased: true, events: 3 } });
+    // Its own erase alarm, had it been running meanwhile, finds nothing and leaves no alarm.
+    await runInDurableObject(stubOf(chat.chatId), async (_, state) => {
+      state.storage.sql.exec("INSERT INTO due_items (item, at) VALUES ('erase', 0)");
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    expect(await runDurableObjectAlarm(stubOf(chat.chatId))).toBe(true);
+    expect(await kept(chat.chatId)).toMatchObject({ events: 0, due: [], alarm: null });
   });
 
   it("goes with its transcript in the retention purge, counted in the purge's audit row", async () => {

@@ -23,6 +23,13 @@ const FLUSH_DELAY_MS = 50;
  * so the wait costs only how soon search and transcripts see them.
  */
 const BUSY_FLUSH_INTERVAL_MS = 2_000;
+/**
+ * …plus up to this much at random. Chats that began together (a bench's, or every chat after
+ * a restart) would otherwise flush in step: at C = 150 in `npm run bench` all their D1
+ * copies landed within half a second, every 2.5 seconds, and held every chat's messages
+ * 100–200 ms (p99 187 ms; spread out, 19 ms).
+ */
+const BUSY_FLUSH_SPREAD_MS = 1_000;
 /** If the in-memory flush never runs (eviction, D1 down), the alarm retries after this. */
 const FLUSH_SAFETY_MS = 10_000;
 const RETRY_BACKOFF_MS = 5_000;
@@ -77,7 +84,7 @@ export class ChatPersistence {
         this.#flushTimer = undefined;
         waitUntil(this.#timedFlush());
       },
-      busy ? BUSY_FLUSH_INTERVAL_MS : FLUSH_DELAY_MS,
+      busy ? busyFlushDelay() : FLUSH_DELAY_MS,
     );
   }
 
@@ -187,4 +194,12 @@ export class ChatPersistence {
       await due.reschedule("finalize", Date.now() + RETRY_BACKOFF_MS);
     }
   }
+}
+
+/**
+ * How long a busy chat gathers events before its next D1 copy: at least BUSY_FLUSH_INTERVAL_MS,
+ * at most BUSY_FLUSH_SPREAD_MS more, drawn anew each time so chats in step drift apart.
+ */
+export function busyFlushDelay(): number {
+  return BUSY_FLUSH_INTERVAL_MS + Math.round(Math.random() * BUSY_FLUSH_SPREAD_MS);
 }

@@ -6,6 +6,7 @@ import {
   SELF,
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { busyFlushDelay } from "../../durable-objects/chat-persistence.ts";
 import { EventLog } from "../../durable-objects/event-log.ts";
 import type { HealthResponse } from "../../worker/routes/health.ts";
 import {
@@ -261,6 +262,14 @@ describe("durability", () => {
     await flushedThrough(chat.chatId, Number(busy.seq), 5_000);
     expect([await inD1("second"), await inD1("third")]).toEqual([true, true]);
   }, 15_000);
+
+  it("spreads a busy chat's next D1 copy over 2 to 3 seconds, so chats in step drift apart", () => {
+    const delays = Array.from({ length: 400 }, busyFlushDelay);
+    expect(delays.every((ms) => Number.isInteger(ms) && ms >= 2_000 && ms <= 3_000)).toBe(true);
+    // Drawn across the whole second, not a fixed pause: each quarter of it is hit.
+    const quarters = new Set(delays.map((ms) => Math.min(3, Math.floor((ms - 2_000) / 250))));
+    expect(quarters).toEqual(new Set([0, 1, 2, 3]));
+  });
 
   it("keeps a busy chat's safety alarm ahead of it while the timed flushes keep D1 current", async () => {
     const chat = await acceptedChat();

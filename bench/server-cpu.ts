@@ -24,3 +24,26 @@ export async function workerdCpuSeconds(): Promise<number> {
   }
   return ticks / TICKS_PER_SECOND;
 }
+
+/** A server counts as settled once its `workerd` processes use less than this of a core… */
+const SETTLED_CORES = 0.15;
+/** …over this window. */
+const SETTLE_WINDOW_MS = 500;
+
+/**
+ * Waits until the server has finished the work its setup started (starting C chats leaves
+ * D1 writes, audit rows and first flushes running for a second or two): until its `workerd`
+ * processes used less than SETTLED_CORES over SETTLE_WINDOW_MS, or `maxMs` passed. Returns
+ * the seconds waited. Measuring from there times the messages, not the tail of the setup.
+ */
+export async function workerdSettled(maxMs = 20_000): Promise<number> {
+  const start = performance.now();
+  let before = await workerdCpuSeconds();
+  while (performance.now() - start < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_WINDOW_MS));
+    const now = await workerdCpuSeconds();
+    if ((now - before) / (SETTLE_WINDOW_MS / 1000) < SETTLED_CORES) break;
+    before = now;
+  }
+  return (performance.now() - start) / 1000;
+}

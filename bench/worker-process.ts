@@ -17,8 +17,15 @@ export interface BenchWorker {
   stop(): void;
 }
 
-/** Starts the Worker of `config` and waits until `readyPath` answers 200. */
-export async function startBenchWorker(config: string, readyPath = "/"): Promise<BenchWorker> {
+/**
+ * Starts the Worker of `config` and waits until `readyPath` answers 200. Its local state goes
+ * to `persistTo` when given (else wrangler's default, `.wrangler/state` beside the config).
+ */
+export async function startBenchWorker(
+  config: string,
+  readyPath = "/",
+  persistTo?: string,
+): Promise<BenchWorker> {
   const port = await freePort();
   const child = spawnWrangler(
     [
@@ -31,6 +38,7 @@ export async function startBenchWorker(config: string, readyPath = "/"): Promise
       String(port),
       "--inspector-port",
       String(await freePort()),
+      ...(persistTo ? ["--persist-to", persistTo] : []),
       "--show-interactive-dev-session=false",
     ],
     { stdio: "ignore", detached: true },

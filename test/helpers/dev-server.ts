@@ -82,11 +82,12 @@ export interface DevServerOptions {
 }
 
 /**
- * A fresh local state folder (under the temporary directory) with every migration applied to
- * its D1 database: what the CLI tests and the benchmarks run against. The caller removes it.
+ * A fresh local state folder (under `parent`, the temporary directory by default) with every
+ * migration applied to its D1 database: what the CLI tests and the benchmarks run against.
+ * The caller removes it.
  */
-export async function migratedState(prefix = "parley-e2e-"): Promise<string> {
-  const persistTo = await mkdtemp(join(tmpdir(), prefix));
+export async function migratedState(prefix = "parley-e2e-", parent = tmpdir()): Promise<string> {
+  const persistTo = await mkdtemp(join(parent, prefix));
   const migrated = await runWrangler([
     ...["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo],
   ]);

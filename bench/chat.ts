@@ -358,7 +358,12 @@ const relay = await startBenchWorker("bench/relay-worker/wrangler.toml", "/", re
 const inspectorPort = await freePort();
 const persistTo = await migratedState("parley-bench-", STATE_DIR);
 const server = await startDevServer({
-  vars: { AGENT_MAX_CHATS: "50", AGENT_RECONNECT_GRACE_SECONDS: "600" },
+  vars: {
+    AGENT_MAX_CHATS: "50",
+    AGENT_RECONNECT_GRACE_SECONDS: "600",
+    // Every chat starts from 127.0.0.1; a search step and its rerun start 2 C within a minute.
+    RATE_CHAT_START_PER_IP_PER_MINUTE: String(Math.max(1000, 3 * MOST_CHATS)),
+  },
   inspectorPort,
   persistTo,
 });

@@ -19,7 +19,7 @@
  * both servers alike.
  */
 
-import { existsSync } from "node:fs";
+import { existsSync, statfsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,7 +63,14 @@ process.env.X_LOCAL_OBSERVABILITY_BATCH_SIZE ??= "500";
  * that object's outgoing messages meanwhile, a wait this local bench cannot measure.
  * `BENCH_STATE_DIR=/tmp npm run bench` measures the disk.
  */
-const STATE_DIR = process.env.BENCH_STATE_DIR ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
+const STATE_DIR = process.env.BENCH_STATE_DIR ?? ramDisk() ?? tmpdir();
+
+/** `/dev/shm` when it exists with room for a search's state (containers often give it 64 MB). */
+function ramDisk(): string | undefined {
+  if (!existsSync("/dev/shm")) return undefined;
+  const { bavail, bsize } = statfsSync("/dev/shm");
+  return bavail * bsize >= 2 ** 30 ? "/dev/shm" : undefined;
+}
 
 const CHATS = Number(process.env.BENCH_CHATS ?? 50);
 const PERIOD_MS = Number(process.env.BENCH_PERIOD_MS ?? 1000);

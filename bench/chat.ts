@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: end-to-end chat latency and throughput on `wrangler dev`, next to a
  * bare-relay baseline measured in the same run (`bench/relay-worker`: a hibernating Durable
- * Object that forwards frames with no authentication, validation, masking or storage).
+ * Object that forwards frames with no authentication, validation, masking or storage). W1
+ * and W2 also run a storing relay (the same, but each frame is first written to the object's
+ * SQLite storage): Parley's ratio to it is what its code costs beyond the durable write.
  *
  * - W1: C concurrent 1:1 chats (visitor and agent through the real protocol, the agent
  *   logged in), each side sending a message every P ms for D seconds: client-side latency
@@ -23,7 +25,6 @@ import { existsSync, statfsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import {
   acceptingAgent,
   nodeSockets,
@@ -35,7 +36,7 @@ import {
 } from "../test/helpers/desk-clients.ts";
 import { type DevServer, migratedState, startDevServer } from "../test/helpers/dev-server.ts";
 import { startCpuProfile } from "./cpu-profile.ts";
-import { workerdCpuSeconds, workerdSettled } from "./server-cpu.ts";
+import { drive, type Result, report } from "./latency-lanes.ts";
 import { machine, percentile } from "./stats.ts";
 import { freePort, startBenchWorker } from "./worker-process.ts";
 
@@ -77,118 +78,8 @@ const PERIOD_MS = Number(process.env.BENCH_PERIOD_MS ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const MONITORS = Number(process.env.BENCH_MONITORS ?? 20);
 const PROFILE = process.env.BENCH_PROFILE === "1";
+const PACE = { periodMs: PERIOD_MS, seconds: SECONDS };
 const PASSWORD = "bench chat passphrase 5";
-/** After the last send, receivers get this long before a message counts as lost. */
-const DRAIN_MS = 5000;
-
-/** A sender and the endpoints that must receive what it sends. */
-interface Lane {
-  send(id: string): void;
-  /** Registers the receivers: `received(id)` is called once per receiver per message. */
-  receivers: number;
-}
-
-interface Result {
-  latencies: number[];
-  sent: number;
-  received: number;
-  lost: number;
-  seconds: number;
-  /** The bench process's own event-loop delay (p99, ms): high means the client lagged. */
-  clientDelayP99: number;
-  /** CPU seconds the server (its workerd processes) used while the lanes sent. */
-  serverCpuSeconds: number;
-  /** How long the server took to settle after the workload's setup. */
-  settledSeconds: number;
-}
-
-/**
- * Drives the lanes: each sends every PERIOD_MS for SECONDS (staggered), and `arrived(id)`
- * records each receipt. For W2 the latency counts at the last receiver.
- */
-async function drive(
-  lanes: Lane[],
-  wire: (arrived: (id: string) => void) => void,
-): Promise<Result> {
-  const sentAt = new Map<string, number>();
-  const pending = new Map<string, number>();
-  const latencies: number[] = [];
-  let received = 0;
-  const settledSeconds = await workerdSettled();
-  const clientDelay = monitorEventLoopDelay({ resolution: 5 });
-  clientDelay.enable();
-  wire((id) => {
-    const left = pending.get(id);
-    const at = sentAt.get(id);
-    if (left === undefined || at === undefined) return;
-    received += 1;
-    if (left > 1) pending.set(id, left - 1);
-    else {
-      pending.delete(id);
-      latencies.push(performance.now() - at);
-    }
-  });
-  const start = performance.now();
-  const cpuAtStart = await workerdCpuSeconds();
-  const rounds = Math.floor((SECONDS * 1000) / PERIOD_MS);
-  await Promise.all(
-    lanes.map(async (lane, l) => {
-      await new Promise((resolve) => setTimeout(resolve, (PERIOD_MS * l) / lanes.length));
-      for (let r = 0; r < rounds; r++) {
-        const id = `${l}.${r}`;
-        sentAt.set(id, performance.now());
-        pending.set(id, lane.receivers);
-        lane.send(id);
-        await new Promise((resolve) => setTimeout(resolve, PERIOD_MS));
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  const serverCpuSeconds = (await workerdCpuSeconds()) - cpuAtStart;
-  await until("the drain", () => pending.size === 0, DRAIN_MS).catch(() => undefined);
-  clientDelay.disable();
-  const clientDelayP99 = clientDelay.percentile(99) / 1e6;
-  return {
-    latencies,
-    sent: sentAt.size,
-    received,
-    lost: pending.size,
-    seconds,
-    clientDelayP99,
-    serverCpuSeconds,
-    settledSeconds,
-  };
-}
-
-function report(name: string, ours: Result, relay: Result): void {
-  const ms = (value: number) => `${value.toFixed(1).padStart(7)} ms`;
-  const row = (who: string, r: Result) =>
-    [
-      `  ${who.padEnd(7)}`,
-      `p50 ${ms(percentile(r.latencies, 50))}`,
-      `p90 ${ms(percentile(r.latencies, 90))}`,
-      `p99 ${ms(percentile(r.latencies, 99))}`,
-      `max ${ms(Math.max(...r.latencies))}`,
-      `${(r.received / r.seconds).toFixed(1).padStart(7)} msg/s`,
-      `lost ${r.lost}/${r.sent}`,
-      `server CPU ${(r.serverCpuSeconds / r.seconds).toFixed(2)} cores`,
-      `${((r.serverCpuSeconds * 1000) / r.sent).toFixed(2)} ms/msg`,
-      `client lag p99 ${r.clientDelayP99.toFixed(1)} ms`,
-      `settled in ${r.settledSeconds.toFixed(1)} s`,
-    ].join("  ");
-  console.log(`${name}`);
-  console.log(row("Parley", ours));
-  console.log(row("relay", relay));
-  const ratio = (p: number) =>
-    (percentile(ours.latencies, p) / percentile(relay.latencies, p)).toFixed(2);
-  const cpu = (ours.serverCpuSeconds / ours.sent / (relay.serverCpuSeconds / relay.sent)).toFixed(
-    2,
-  );
-  console.log(
-    `  ratio Parley/relay: p50 ${ratio(50)}×  p90 ${ratio(90)}×  p99 ${ratio(99)}×  CPU per message ${cpu}×\n`,
-  );
-}
-
 /** A message's id from its text (`bench <id>`). */
 const idOf = (text: string | undefined) => text?.slice("bench ".length) ?? "";
 
@@ -213,12 +104,16 @@ async function parleyW1(server: DevServer, cookies: string[], chats: number): Pr
     send: (id: string) => p.connection.send(`bench ${id}`),
     receivers: 1,
   }));
-  const result = await drive(lanes, (arrived) => {
-    for (const [visitor, agent] of pairs) {
-      visitor.onEvent = (e) => e.from.role === "agent" && arrived(idOf(e.text));
-      agent.onEvent = (e) => e.from.role === "visitor" && arrived(idOf(e.text));
-    }
-  });
+  const result = await drive(
+    lanes,
+    (arrived) => {
+      for (const [visitor, agent] of pairs) {
+        visitor.onEvent = (e) => e.from.role === "agent" && arrived(idOf(e.text));
+        agent.onEvent = (e) => e.from.role === "visitor" && arrived(idOf(e.text));
+      }
+    },
+    PACE,
+  );
   // End the chats (frees the agents' capacity for a next run), then leave.
   for (const [visitor] of pairs) visitor.connection.end();
   await until("every chat ended", () => all.every((p) => p.events.some((e) => e.kind === "ended")));
@@ -245,18 +140,23 @@ async function parleyW2(server: DevServer, agentCookie: string, supervisorCookie
     send: (id: string) => sender.connection.send(`bench ${id}`),
     receivers: watchers.length,
   };
-  const result = await drive([lane], (arrived) => {
-    for (const w of watchers) w.onEvent = (e) => e.kind === "message" && arrived(idOf(e.text));
-  });
+  const result = await drive(
+    [lane],
+    (arrived) => {
+      for (const w of watchers) w.onEvent = (e) => e.kind === "message" && arrived(idOf(e.text));
+    },
+    PACE,
+  );
   for (const p of [sender, ...watchers]) p.connection.close();
   agent.close();
   return result;
 }
 
-// ── The bare relay ─────────────────────────────────────────────────────────────
+// ── The relays ─────────────────────────────────────────────────────────────────
 
-async function relaySocket(wsOrigin: string, room: string, onId: (id: string) => void) {
-  const socket = nodeSockets({})(`${wsOrigin}/rooms/${room}`, []);
+/** `rooms` is the relay's rooms URL: `ws://…/rooms` (bare) or `ws://…/stored-rooms`. */
+async function relaySocket(rooms: string, room: string, onId: (id: string) => void) {
+  const socket = nodeSockets({})(`${rooms}/${room}`, []);
   socket.onmessage = (e) => onId(String(e.data));
   await new Promise<void>((resolve, reject) => {
     socket.onopen = () => resolve();
@@ -265,33 +165,27 @@ async function relaySocket(wsOrigin: string, room: string, onId: (id: string) =>
   return socket;
 }
 
-async function relayW1(wsOrigin: string, chats: number): Promise<Result> {
+async function relayW1(rooms: string, chats: number): Promise<Result> {
   let arrived: (id: string) => void = () => undefined;
   const sockets = await Promise.all(
     Array.from({ length: chats * 2 }, (_, i) =>
-      relaySocket(wsOrigin, `chat-${Math.floor(i / 2)}`, (id) => arrived(id)),
+      relaySocket(rooms, `chat-${Math.floor(i / 2)}`, (id) => arrived(id)),
     ),
   );
   const lanes = sockets.map((s) => ({ send: (id: string) => s.send(id), receivers: 1 }));
-  const result = await drive(lanes, (a) => {
-    arrived = a;
-  });
+  const result = await drive(lanes, (a) => (arrived = a), PACE);
   for (const s of sockets) s.close();
   return result;
 }
 
-async function relayW2(wsOrigin: string): Promise<Result> {
+async function relayW2(rooms: string): Promise<Result> {
   let arrived: (id: string) => void = () => undefined;
-  const sender = await relaySocket(wsOrigin, "fanout", () => undefined);
+  const sender = await relaySocket(rooms, "fanout", () => undefined);
   const watchers = await Promise.all(
-    Array.from({ length: MONITORS + 1 }, () =>
-      relaySocket(wsOrigin, "fanout", (id) => arrived(id)),
-    ),
+    Array.from({ length: MONITORS + 1 }, () => relaySocket(rooms, "fanout", (id) => arrived(id))),
   );
   const lane = { send: (id: string) => sender.send(id), receivers: watchers.length };
-  const result = await drive([lane], (a) => {
-    arrived = a;
-  });
+  const result = await drive([lane], (a) => (arrived = a), PACE);
   for (const s of [sender, ...watchers]) s.close();
   return result;
 }
@@ -305,7 +199,7 @@ async function relayW2(wsOrigin: string): Promise<Result> {
  * 10-second run's p99 over the line (the relay's too), and that is not the server's capacity.
  * Stops once both failed.
  */
-async function search(server: DevServer, cookies: string[], relayWs: string, steps: number[]) {
+async function search(server: DevServer, cookies: string[], relayRooms: string, steps: number[]) {
   const best = { parley: 0, relay: 0 };
   const passing = { parley: true, relay: true };
   const within = (r: Result) => r.lost === 0 && percentile(r.latencies, 99) < 100;
@@ -322,8 +216,8 @@ async function search(server: DevServer, cookies: string[], relayWs: string, ste
       ? await step("Parley", () => parleyW1(server, cookies, chats))
       : await parleyW1(server, cookies, chats);
     const relay = passing.relay
-      ? await step("relay", () => relayW1(relayWs, chats))
-      : await relayW1(relayWs, chats);
+      ? await step("relay", () => relayW1(relayRooms, chats))
+      : await relayW1(relayRooms, chats);
     report(`W1 search: C=${chats}`, parley, relay);
     passing.parley &&= within(parley);
     passing.relay &&= within(relay);
@@ -389,8 +283,9 @@ try {
     role: "supervisor",
   });
   const relayWs = relay.origin.replace(/^http/, "ws");
+  const [bare, storing] = [`${relayWs}/rooms`, `${relayWs}/stored-rooms`];
   if (SEARCH.length > 0) {
-    await search(server, cookies, relayWs, SEARCH);
+    await search(server, cookies, bare, SEARCH);
   } else {
     const profiler = PROFILE ? await startCpuProfile(inspectorPort) : undefined;
     const w1 = await parleyW1(server, cookies.slice(0, Math.ceil(CHATS / 50)), CHATS);
@@ -398,7 +293,8 @@ try {
     report(
       `W1: ${CHATS} concurrent 1:1 chats, both sides sending`,
       w1,
-      await relayW1(relayWs, CHATS),
+      await relayW1(bare, CHATS),
+      await relayW1(storing, CHATS),
     );
     // A fresh agent for W2 (W1's agents may still be finishing their chats).
     await server.createAgent({
@@ -410,7 +306,8 @@ try {
     report(
       `W2: one chat, ${MONITORS} monitors + the visitor (latency to the last receiver)`,
       await parleyW2(server, w2Agent, await signIn(server, supervisor, PASSWORD)),
-      await relayW2(relayWs),
+      await relayW2(bare),
+      await relayW2(storing),
     );
   }
 } finally {

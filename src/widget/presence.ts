@@ -29,6 +29,8 @@ export interface PresenceOptions {
 export interface Presence {
   /** The newest presence token, for the chat start. */
   token(): string | undefined;
+  /** A single-page site changed its route: report the new page (and after reconnections). */
+  pageChanged(page: PageView): void;
   /** Tells the server the visitor accepted or declined `invitationId`. */
   answer(invitationId: string, accept: boolean): void;
 }
@@ -41,6 +43,7 @@ const MAX_FAILURES = 4;
 /** Opens the presence socket and keeps it open while the page is. */
 export function connectPresence(opts: PresenceOptions): Presence {
   let token = readStore(true, KEY);
+  let page = opts.page;
   // The socket reads this array at every (re)connection: a reconnect offers the newest token.
   const protocols = [SUBPROTOCOL];
   if (token) protocols[1] = BEARER_PREFIX + token;
@@ -58,7 +61,7 @@ export function connectPresence(opts: PresenceOptions): Presence {
         protocols[1] = BEARER_PREFIX + token;
         writeStore(true, KEY, token);
         // After each welcome: a reconnection is a new connection the server knows no page of.
-        if (opts.page) send({ type: "page", ...opts.page });
+        if (page) send({ type: "page", ...page });
       } else if (frame.type === "invitation") {
         opts.onInvitation(frame);
       } else if (frame.type === "invitation_withdrawn") {
@@ -68,6 +71,10 @@ export function connectPresence(opts: PresenceOptions): Presence {
   });
   return {
     token: () => token,
+    pageChanged: (next) => {
+      page = next;
+      send({ type: "page", ...next });
+    },
     answer: (invitationId, accept) =>
       send({ type: accept ? "invitation.accept" : "invitation.decline", invitationId }),
   };

@@ -13,7 +13,7 @@ import { chatView } from "./chat-view.ts";
 import { createEmitter, createUnread, type Emitter } from "./events.ts";
 import { offlineForm, type PrechatValues, prechatForm } from "./forms.ts";
 import { inviteCard } from "./invite-card.ts";
-import { connectPresence } from "./presence.ts";
+import { connectPresence, type PageView } from "./presence.ts";
 import { loadChat, readStore, saveChat, VISITOR_KEY, writeStore } from "./session.ts";
 import { beep, setSound, soundOn } from "./sound.ts";
 import { t } from "./strings.ts";
@@ -42,6 +42,9 @@ export interface WidgetApi {
   on: Emitter["on"];
 }
 
+/** How long a route of a single-page site must hold before it is reported as a page view. */
+const ROUTE_SETTLE_MS = 500;
+
 /** Set in `sessionStorage` once the visitor answered the campaign's auto-invitation. */
 const AUTO_INVITED_KEY = "parley.autoInvited";
 
@@ -58,7 +61,6 @@ export function mountWidget(opts: WidgetOptions): WidgetApi {
   /** The pre-chat form while untouched: the configuration, when it comes, redraws it. */
   let shownForm: HTMLElement | undefined;
   let sound = soundOn();
-  const pageUrl = reportable(location.href);
 
   const host = h("div", { id: "parley-widget" });
   const root = host.attachShadow({ mode: "open" });
@@ -192,7 +194,8 @@ export function mountWidget(opts: WidgetOptions): WidgetApi {
     const form = {
       ...visitor,
       variables: Object.keys(all).length ? all : undefined,
-      pageUrl,
+      // The page the chat starts on: on a single-page site, the route the visitor is on now.
+      pageUrl: here(),
       identity: identity ?? opts.identity?.(),
       visitorId: readStore(false, VISITOR_KEY),
       presenceToken: presence.token(),
@@ -217,7 +220,7 @@ export function mountWidget(opts: WidgetOptions): WidgetApi {
             post("/api/visitor/offline-messages", {
               ...message,
               department: values.department,
-              pageUrl,
+              pageUrl: here(),
             }).then(() => undefined),
         ),
       );
@@ -292,20 +295,33 @@ export function mountWidget(opts: WidgetOptions): WidgetApi {
 
   const presence = connectPresence({
     base: opts.base,
-    page: pageUrl
-      ? {
-          url: pageUrl,
-          // MAX_PAGE_TITLE_CHARS (visitor-frames.ts imports zod: not in the widget).
-          title: document.title.slice(0, 200) || undefined,
-          referrer: reportable(document.referrer),
-        }
-      : undefined,
+    page: pageView(),
     onInvitation: (frame) => {
       // Not while the visitor is busy with the widget already.
       if (panel.hidden && !chatting) invite.show(frame);
     },
     onWithdrawn: (id) => invite.hide(id),
   });
+
+  // A single-page site changes routes without a page load: each new URL is a page view.
+  // Reported once the route settles (its title is often set after the URL, and some sites
+  // rewrite the URL as the visitor scrolls). The Navigation API sees pushState and
+  // replaceState; where it is missing, back and forward still count.
+  let reported = here();
+  let settling: ReturnType<typeof setTimeout> | undefined;
+  const routeChanged = () => {
+    clearTimeout(settling);
+    settling = setTimeout(() => {
+      const page = here() !== reported && pageView();
+      reported = here();
+      if (page) presence.pageChanged(page);
+    }, ROUTE_SETTLE_MS);
+  };
+  addEventListener("popstate", routeChanged);
+  (globalThis as { navigation?: EventTarget }).navigation?.addEventListener(
+    "currententrychange",
+    routeChanged,
+  );
 
   launcher.addEventListener("click", () => setOpen(!!panel.hidden));
   minimize.addEventListener("click", () => setOpen(false));
@@ -321,6 +337,7 @@ export function mountWidget(opts: WidgetOptions): WidgetApi {
   } else {
     prechat();
   }
+  const pageUrl = here();
   if (pageUrl) {
     get<WidgetConfig>(`/api/widget/config?url=${encodeURIComponent(pageUrl)}`).then(
       ({ data }) => configure(data),
@@ -351,6 +368,31 @@ function defaultForm(): PreChatForm {
       { key: "email", label: t.email, required: false },
     ],
   };
+}
+
+/**
+ * The page the visitor is on now, as the presence socket reports it (undefined: not
+ * reportable). The referrer stays the page load's: where the visitor came from, not the route
+ * before.
+ */
+function pageView(): PageView | undefined {
+  const url = here();
+  return url
+    ? {
+        url,
+        // MAX_PAGE_TITLE_CHARS (visitor-frames.ts imports zod: not in the widget).
+        title: document.title.slice(0, 200) || undefined,
+        referrer: reportable(document.referrer),
+      }
+    : undefined;
+}
+
+/**
+ * The page's URL as the widget reports it: without its fragment, which is the page's own
+ * client-side state and can hold secrets (OAuth's implicit flow returns `#access_token=…`).
+ */
+function here(): string | undefined {
+  return reportable(location.href.split("#")[0] as string);
 }
 
 /**

@@ -10,6 +10,7 @@ function byId<T extends HTMLElement>(id: string): T {
 export const ui = {
   loading: byId<HTMLElement>("loading"),
   notice: byId<HTMLElement>("notice"),
+  statusNotice: byId<HTMLElement>("status-notice"),
   agentBar: byId<HTMLElement>("agent-bar"),
   agentName: byId<HTMLElement>("agent-name"),
   status: byId<HTMLSelectElement>("agent-status"),
@@ -63,10 +64,25 @@ export const ui = {
   supervise: byId<HTMLElement>("supervise"),
 };
 
-/** Shows a page-level message (role="alert"); an empty message hides it. */
-export function showNotice(message: string): void {
-  ui.notice.textContent = message;
-  ui.notice.hidden = !message;
+/** What a page-level message is: a failure, or news such as a transfer's outcome. */
+export type NoticeTone = "error" | "info";
+
+/**
+ * Shows a page-level message in place of any other: a failure in the alert region
+ * (`role="alert"`, announced at once, in the danger colour), news in the status region
+ * (`role="status"`, announced politely, neutral), so good news never looks or sounds like an
+ * error. An empty message hides both.
+ */
+export function showNotice(message: string, tone: NoticeTone = "error"): void {
+  const regions = [
+    [ui.notice, "error"],
+    [ui.statusNotice, "info"],
+  ] as const;
+  for (const [region, shows] of regions) {
+    const shown = message !== "" && shows === tone;
+    region.textContent = shown ? message : "";
+    region.hidden = !shown;
+  }
 }
 
 /**

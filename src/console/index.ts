@@ -91,10 +91,10 @@ function onFrame(frame: DispatcherServerFrame): void {
       offers.remove(frame.chatId);
       return;
     case "transfer_result":
-      showNotice(`Your transfer ${HANDOFF_TEXT[frame.outcome]}.`);
+      showNotice(`Your transfer ${HANDOFF_TEXT[frame.outcome]}.`, "info");
       return;
     case "invitation_result":
-      showNotice(`Your invitation ${HANDOFF_TEXT[frame.outcome]}.`);
+      showNotice(`Your invitation ${HANDOFF_TEXT[frame.outcome]}.`, "info");
       return;
     case "assigned":
       showNotice("");
@@ -220,7 +220,7 @@ const resetToken = takeResetToken();
 if (resetToken !== null) {
   showReset(resetToken, {
     onDone: () => {
-      showNotice("Your password is set. Sign in with it.");
+      showNotice("Your password is set. Sign in with it.", "info");
       showLogin();
     },
     onSignIn: () => showLogin(),

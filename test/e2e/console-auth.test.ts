@@ -2,7 +2,9 @@
  * The console's side of login hardening, in headless Chromium against `wrangler dev`:
  * the CAPTCHA after repeated failures is solved by the console itself, an expired password
  * allows nothing but the change-password form, the sessions dialog revokes another session,
- * a locked account disables the form, and a Turnstile deployment gets a clear refusal.
+ * a locked account disables the form, a server out of reach is an alert (good news is a
+ * polite status instead, see console-reset and console-desk), and a Turnstile deployment gets
+ * a clear refusal.
  *
  * The dev server runs with `ALTCHA_MAX_COUNTER=50` so the proof of work takes milliseconds.
  * Node's `fetch` and Chromium both reach it from 127.0.0.1, so they share the per-IP failure
@@ -230,6 +232,22 @@ describe("console login hardening in Chromium", () => {
     expect(await page.getByTestId("login-submit").isDisabled()).toBe(true);
     expect(await page.getByTestId("agent-name").isHidden()).toBe(true);
     await page.screenshot({ path: "test-results/console-lockout.png" });
+    expect(problems).toEqual([]);
+  });
+
+  it("shows a server out of reach as an alert, then the sign-in form", async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = watch(await context.newPage(), "offline");
+    // The network drops the console's first request (the outside world failing, not our code).
+    await page.route("**/api/auth/me", (route) => route.abort("internetdisconnected"));
+    await page.goto(`${server.origin}/console/`);
+    const alert = page.getByTestId("notice");
+    await alert.waitFor({ state: "visible" });
+    expect(await alert.textContent()).toBe("Network error. Check your connection and try again.");
+    expect(await alert.getAttribute("role")).toBe("alert");
+    expect(await page.getByTestId("status-notice").isHidden()).toBe(true);
+    await page.getByTestId("login-email").waitFor({ state: "visible" });
     expect(problems).toEqual([]);
   });
 });

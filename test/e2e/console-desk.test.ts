@@ -117,7 +117,11 @@ describe("the console's workspace desk", () => {
       .getByTestId("chat-message")
       .filter({ hasText: "Hello Vic Visitor, I am Alice Agent." })
       .waitFor();
-    await alice.getByTestId("notice").filter({ hasText: "Your transfer was accepted." }).waitFor();
+    await alice
+      .getByTestId("status-notice")
+      .filter({ hasText: "Your transfer was accepted." })
+      .waitFor();
+    expect(await alice.getByTestId("notice").isHidden()).toBe(true);
 
     // A visitor message while Bob looks elsewhere counts as unread until he comes back;
     // Alt+Shift+N takes him to the chat's composer.

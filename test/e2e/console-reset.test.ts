@@ -98,9 +98,11 @@ describe("console password reset link in Chromium", () => {
     const fresh = "brand new reset passphrase 9";
     await choose(page, fresh);
     await page.getByTestId("login-email").waitFor({ state: "visible" });
-    expect(await page.getByTestId("notice").textContent()).toBe(
-      "Your password is set. Sign in with it.",
-    );
+    // Good news is a polite status, not an alert in the danger colour.
+    const news = page.getByTestId("status-notice");
+    expect(await news.textContent()).toBe("Your password is set. Sign in with it.");
+    expect(await news.getAttribute("role")).toBe("status");
+    expect(await page.getByTestId("notice").isHidden()).toBe(true);
     expect(await page.getByTestId("reset-form").count()).toBe(0);
 
     await page.getByTestId("login-email").fill(email);
@@ -108,6 +110,7 @@ describe("console password reset link in Chromium", () => {
     await page.getByTestId("login-submit").click();
     await page.getByTestId("agent-name").waitFor({ state: "visible" });
     expect(await page.getByTestId("agent-name").textContent()).toBe("Rita Agent");
+    expect(await news.isHidden()).toBe(true);
 
     // The link is spent.
     const again = await openPage("reuse", link, ["400 /api/auth/password/reset"]);

@@ -1,8 +1,9 @@
 /**
  * ChatSession — one Durable Object per chat: the sockets of the visitor and agents, the
- * ordered event log, and who receives what. Helpers: chat-persistence (flush to D1, the
- * erase of an ended chat's copy), chat-desk (transfer, invite, leave), secure-forms,
- * agent-socket-watch (session and monitor checks); chat-erase erases copies from outside.
+ * ordered event log, and who receives what. Helpers: chat-sockets (the open sockets and who
+ * receives what), chat-persistence (flush to D1, the erase of an ended chat's copy), chat-desk
+ * (transfer, invite, leave), secure-forms, agent-socket-watch (session and monitor checks);
+ * chat-erase erases copies from outside.
  *
  * Sockets are accepted the standard way (`ws.accept()`), not through the Hibernation API:
  * an object with open standard sockets stays resident, so memory-only state (the secure
@@ -14,13 +15,11 @@ import { type Config, parseConfig } from "../src/config.ts";
 import {
   type ChatClientFrame,
   type ChatEvent,
-  type ChatEventKind,
   chatClientFrameFor,
-  INTERNAL_EVENT_KINDS,
 } from "../src/protocol/chat-frames.ts";
 import type { AgentRef } from "../src/protocol/dispatcher-frames.ts";
 import { SUBPROTOCOL } from "../src/protocol/limits.ts";
-import { parseFrame, safeJson } from "../src/protocol/parse-frame.ts";
+import { parseFrame } from "../src/protocol/parse-frame.ts";
 import { CHAT_ACTIONS } from "../src/security/action-permissions.ts";
 import type { Permission } from "../src/security/permissions.ts";
 import { TokenBuckets } from "../src/security/token-bucket.ts";
@@ -30,16 +29,13 @@ import type { Env } from "../worker/env.ts";
 import { AgentSocketWatch } from "./agent-socket-watch.ts";
 import { appendAudit } from "./audit-log.ts";
 import { ChatDesk } from "./chat-desk.ts";
-import { send, sendError, sender, sendSerialized, serialize } from "./chat-frames-out.ts";
+import { send, sendError, sender } from "./chat-frames-out.ts";
 import { ChatMeta, type ChatMetaInit } from "./chat-meta.ts";
 import { ChatPersistence } from "./chat-persistence.ts";
+import { ChatSockets, type Connection, receives } from "./chat-sockets.ts";
 import { DueItems } from "./due-items.ts";
 import { EventLog } from "./event-log.ts";
-import {
-  PARTICIPANT_HEADER,
-  type ParticipantIdentity,
-  participantIdentity,
-} from "./participant.ts";
+import { admitParticipant, type ParticipantIdentity } from "./participant.ts";
 import { SecureForms } from "./secure-forms.ts";
 import { SessionActivity } from "./session-activity.ts";
 
@@ -48,15 +44,11 @@ const ERASE_RETRY_MS = 60 * 60_000;
 /** RATE_MESSAGES_PER_SOCKET_PER_10S counts frames over this period. */
 const FRAME_RATE_PERIOD_MS = 10_000;
 
-interface Connection extends ParticipantIdentity {
-  greeted: boolean;
-}
-
 export class ChatSession extends DurableObject<Env> {
   readonly #log: EventLog;
   readonly #meta: ChatMeta;
   readonly #due: DueItems;
-  readonly #connections = new Map<WebSocket, Connection>();
+  readonly #sockets = new ChatSockets();
   readonly #activity: SessionActivity;
   readonly #agentWatch: AgentSocketWatch;
   readonly #config: Config;
@@ -100,7 +92,7 @@ export class ChatSession extends DurableObject<Env> {
       env,
       meta: this.#meta,
       append: (event) => this.#append(event),
-      closeAgent: (agentId, reason) => this.#closeAgent(agentId, reason),
+      closeAgent: (agentId, reason) => this.#sockets.closeAgent(agentId, reason),
       audit: (conn, action, outcome, details) => this.#audit(conn, action, outcome, details),
     });
     const limits = {
@@ -111,9 +103,9 @@ export class ChatSession extends DurableObject<Env> {
     this.#agentWatch = new AgentSocketWatch({
       db: env.DB,
       activity: this.#activity,
-      agentSockets: () => [...this.#connections].filter(([, conn]) => conn.role === "agent"),
+      agentSockets: () => this.#sockets.agents(),
       department: () => this.#meta.department ?? "",
-      forget: (ws) => this.#connections.delete(ws),
+      forget: (ws) => this.#sockets.forget(ws),
       waitUntil: (promise) => ctx.waitUntil(promise),
     });
   }
@@ -143,8 +135,7 @@ export class ChatSession extends DurableObject<Env> {
   async erase(): Promise<boolean> {
     if (this.#meta.exists && !this.#meta.ended) return false;
     await this.#persistence.forget();
-    for (const ws of this.#connections.keys()) ws.close(1000, "chat erased");
-    this.#connections.clear();
+    this.#sockets.closeAll("chat erased");
     this.#log.clear();
     this.#meta.clear();
     await this.#due.clear();
@@ -154,10 +145,7 @@ export class ChatSession extends DurableObject<Env> {
   /** Called by the Dispatcher when the visitor's place in the queue changes. */
   async notifyQueuePosition(position: number | null): Promise<void> {
     this.#meta.setQueuePosition(position);
-    if (position === null) return;
-    for (const [ws, conn] of this.#connections) {
-      if (conn.role === "visitor" && conn.greeted) send(ws, { type: "queue", position });
-    }
+    if (position !== null) this.#sockets.queuePosition(position);
   }
 
   /** Called by the Dispatcher when an agent took the chat from the queue of `department`. */
@@ -183,29 +171,11 @@ export class ChatSession extends DurableObject<Env> {
 
   /** A WebSocket upgrade forwarded by the Worker after it authenticated the caller. */
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return Response.json(errorBody("upgrade_required", "Expected a WebSocket upgrade."), {
-        status: 426,
-      });
-    }
-    const parsed = participantIdentity.safeParse(safeJson(request.headers.get(PARTICIPANT_HEADER)));
-    if (!parsed.success) {
-      return Response.json(errorBody("forbidden", "Unknown participant."), { status: 403 });
-    }
-    if (!this.#meta.exists) {
-      return Response.json(errorBody("chat_not_found", "No such chat."), { status: 404 });
-    }
-    const identity = parsed.data;
-    if (identity.role === "visitor") {
-      // Defence in depth: the token's visitor must be this chat's visitor.
-      if (identity.id !== this.#meta.visitorId) {
-        return Response.json(errorBody("forbidden", "Not this chat's visitor."), { status: 403 });
-      }
-      identity.name = this.#meta.visitorName;
-    }
+    const identity = admitParticipant(request, this.#meta);
+    if (identity instanceof Response) return identity;
     const { 0: client, 1: server } = new WebSocketPair();
     server.accept();
-    this.#connections.set(server, { ...identity, greeted: false });
+    this.#sockets.add(server, identity);
     if (identity.role === "agent") this.#agentWatch.agentConnected();
     server.addEventListener("message", (event) => this.#onMessage(server, event.data));
     server.addEventListener("close", (event) => this.#onClose(server, event.code));
@@ -243,7 +213,7 @@ export class ChatSession extends DurableObject<Env> {
   // ── Socket handlers ─────────────────────────────────────────────────────────
 
   #onMessage(ws: WebSocket, data: string | ArrayBuffer): void {
-    const conn = this.#connections.get(ws);
+    const conn = this.#sockets.get(ws);
     if (!conn) return;
     const parsed = parseFrame(chatClientFrameFor(this.#config.cardMasking), data);
     // Every frame counts, bad ones too, except a connection's first hello: a client that
@@ -263,13 +233,7 @@ export class ChatSession extends DurableObject<Env> {
     } else if (!conn.greeted) {
       sendError(ws, "hello_required", "Send hello first.");
     } else if (this.#meta.ended && parsed.frame.type === "secure_form.view") {
-      // The end wiped every value; say so plainly (a view can race the end), and record
-      // the attempt like every other view.
-      const { requestId } = parsed.frame;
-      this.ctx.waitUntil(
-        this.#audit(conn, "secure_form.view", "failure", { requestId, reason: "ended" }),
-      );
-      sendError(ws, "gone", "The chat ended: its secure-form values are gone.");
+      this.ctx.waitUntil(this.#forms.viewAfterEnd(ws, conn, parsed.frame.requestId));
     } else if (this.#meta.ended) {
       sendError(ws, "chat_ended", "This chat has ended.");
     } else if (conn.mode === "monitor") {
@@ -343,7 +307,7 @@ export class ChatSession extends DurableObject<Env> {
         this.ctx.waitUntil(this.#desk.leave(ws, conn));
         break;
       case "typing":
-        this.#onTyping(ws, conn, frame.on);
+        this.#sockets.typing(ws, conn, frame.on);
         break;
       case "end":
         this.ctx.waitUntil(this.#onEnd(conn));
@@ -361,7 +325,7 @@ export class ChatSession extends DurableObject<Env> {
     // Replay and the switch to live delivery happen in one synchronous turn, so no event
     // can fall between them (none is sent twice: live delivery only reaches greeted sockets).
     for (const event of this.#log.after(lastSeq)) {
-      if (this.#receives(conn, event.kind)) send(ws, { type: "event", ...event });
+      if (receives(conn, event.kind)) send(ws, { type: "event", ...event });
     }
     send(ws, { type: "ready", lastSeq: this.#log.lastSeq, status: this.#meta.status });
     if (this.#meta.ended) {
@@ -392,14 +356,6 @@ export class ChatSession extends DurableObject<Env> {
     this.#broadcast(event);
   }
 
-  #onTyping(ws: WebSocket, conn: Connection, on: boolean): void {
-    for (const [other, otherConn] of this.#connections) {
-      if (other !== ws && otherConn.greeted && otherConn.id !== conn.id) {
-        send(other, { type: "typing", from: sender(conn), on });
-      }
-    }
-  }
-
   async #onEnd(conn: Connection): Promise<void> {
     const now = Date.now();
     this.#meta.markEnded(now);
@@ -410,8 +366,7 @@ export class ChatSession extends DurableObject<Env> {
     await this.#audit(conn, "chat.end", "success");
     await this.#persistence.flush();
     await this.#persistence.finalize();
-    for (const ws of this.#connections.keys()) ws.close(1000, "chat ended");
-    this.#connections.clear();
+    this.#sockets.closeAll("chat ended");
   }
 
   async #audit(
@@ -435,7 +390,7 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   #onClose(ws: WebSocket, code: number): void {
-    this.#connections.delete(ws);
+    this.#sockets.forget(ws);
     // Answer the client's close frame, so its close completes at once instead of waiting
     // for the connection to time out (and only then reconnecting).
     try {
@@ -454,30 +409,11 @@ export class ChatSession extends DurableObject<Env> {
     return stored;
   }
 
+  /** Sends a stored event to whoever may see it, and has it copied to D1 soon. */
   #broadcast(event: ChatEvent): void {
-    const frame = serialize({ type: "event", ...event });
-    for (const [ws, conn] of this.#connections) {
-      if (conn.greeted && this.#receives(conn, event.kind)) sendSerialized(ws, frame);
-    }
+    this.#sockets.broadcast(event);
     this.#persistence.scheduleFlush();
   }
-
-  /** Internal events (whispers) never reach the visitor, live or on replay. */
-  #receives(conn: Connection, kind: ChatEventKind): boolean {
-    return conn.role !== "visitor" || !INTERNAL_EVENT_KINDS.has(kind);
-  }
-
-  #closeAgent(agentId: string, reason: string): void {
-    for (const [ws, conn] of this.#connections) {
-      if (conn.role !== "agent" || conn.id !== agentId || conn.mode !== "participate") continue;
-      this.#connections.delete(ws);
-      ws.close(1000, reason);
-    }
-  }
-}
-
-function errorBody(code: string, message: string) {
-  return { error: { code, message } };
 }
 
 /** The ChatSession of a chat. */

@@ -4,6 +4,7 @@
  * can never set it; the object still validates it.
  */
 import { z } from "zod";
+import { safeJson } from "../src/protocol/parse-frame.ts";
 
 export const PARTICIPANT_HEADER = "x-parley-participant";
 
@@ -26,4 +27,36 @@ export function internalUpgrade(url: string, identity: unknown): Request {
   return new Request(url, {
     headers: { upgrade: "websocket", [PARTICIPANT_HEADER]: JSON.stringify(identity) },
   });
+}
+
+/** What a chat's object knows of its chat when a participant connects. */
+export interface ChatToJoin {
+  exists: boolean;
+  visitorId: string | null;
+  visitorName: string | null;
+}
+
+/**
+ * Checks an upgrade the Worker forwarded: a WebSocket upgrade (426), a valid identity (403), a
+ * chat that exists (404) and, defence in depth, a visitor who is this chat's visitor (403),
+ * named as the chat knows them. Returns the identity to accept, or the answer to refuse with.
+ */
+export function admitParticipant(
+  request: Request,
+  chat: ChatToJoin,
+): ParticipantIdentity | Response {
+  const refuse = (status: number, code: string, message: string) =>
+    Response.json({ error: { code, message } }, { status });
+  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return refuse(426, "upgrade_required", "Expected a WebSocket upgrade.");
+  }
+  const parsed = participantIdentity.safeParse(safeJson(request.headers.get(PARTICIPANT_HEADER)));
+  if (!parsed.success) return refuse(403, "forbidden", "Unknown participant.");
+  if (!chat.exists) return refuse(404, "chat_not_found", "No such chat.");
+  const identity = parsed.data;
+  if (identity.role === "visitor") {
+    if (identity.id !== chat.visitorId) return refuse(403, "forbidden", "Not this chat's visitor.");
+    identity.name = chat.visitorName;
+  }
+  return identity;
 }

@@ -135,6 +135,15 @@ export class SecureForms {
     });
   }
 
+  /**
+   * A view after the chat ended: the end wiped every value. Said plainly (a view can race the
+   * end), and audited like every other view.
+   */
+  async viewAfterEnd(ws: WebSocket, agent: ParticipantIdentity, requestId: string): Promise<void> {
+    sendError(ws, "gone", "The chat ended: its secure-form values are gone.");
+    await this.#host.audit(agent, "secure_form.view", "failure", { requestId, reason: "ended" });
+  }
+
   /** Wipes values past their TTL (the alarm's due item). */
   async wipeExpired(): Promise<void> {
     const now = Date.now();

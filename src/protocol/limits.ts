@@ -10,3 +10,5 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const SUBPROTOCOL = "parley.v1";
 /** Prefix of the subprotocol entry that carries a visitor's bearer token. */
 export const BEARER_PREFIX = "bearer.";
+/** Most conditions of one visitor segment (the console's form stops adding at this many). */
+export const MAX_SEGMENT_CONDITIONS = 20;

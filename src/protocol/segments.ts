@@ -9,11 +9,10 @@
  */
 import { z } from "zod";
 import { MAX_URL_RULE_CHARS, URL_RULE_OPS } from "./campaigns.ts";
+import { MAX_SEGMENT_CONDITIONS } from "./limits.ts";
 import { maskedText, perMode } from "./masked-text.ts";
 import { MAX_VARIABLE_CHARS, variableName } from "./variables.ts";
 
-/** Most conditions of one segment. */
-export const MAX_SEGMENT_CONDITIONS = 20;
 /** Most segments: every chat start evaluates them all. */
 export const MAX_SEGMENTS = 100;
 export const MAX_SEGMENT_NAME_CHARS = 100;

@@ -4,7 +4,8 @@
  * password link is shown), grants the agent a permission and sees the effective-permission
  * preview before and after saving; the navigation works from the keyboard. An agent without
  * permissions sees none of the admin screens in the navigation, opening one by address shows
- * a refusal and no admin controls, and the API answers 403 to calls from that page.
+ * a refusal and no admin controls, and the API answers 403 to calls from that page. A segment
+ * is built and edited with its form (and its JSON view) and read back from D1.
  * Screenshots of each screen go to test-results/ (gitignored) for review, and axe-core finds
  * no serious or critical violation in any of them.
  */
@@ -260,6 +261,88 @@ describe("console admin screens in Chromium", () => {
 
     expect(problems).toEqual([]);
   }, 180_000);
+
+  it("builds a segment with the form, shows the server's refusal, and edits it as JSON", async () => {
+    const page = await signedIn("Sam Segments", "sam@example.com", "administrator", [
+      "400 /api/segments",
+    ]);
+    const stored = async () => {
+      const [row] = await server.query("SELECT name, rules FROM segments WHERE id = 'dach-buyers'");
+      return row ? { name: row.name, rules: JSON.parse(String(row.rules)) } : null;
+    };
+    // Segments compare declared variables only; this one is a number.
+    const declared = await page.request.post(`${server.origin}/api/variables`, {
+      headers: { origin: server.origin },
+      data: { name: "seats", label: "Seats bought", type: "number" },
+    });
+    expect(declared.status()).toBe(201);
+    await page.getByTestId("nav-segments").click();
+    await page.getByTestId("segment-new").click();
+    const form = page.getByTestId("segment-form");
+    await form.getByTestId("segment-id").fill("dach-buyers");
+    await form.getByTestId("segment-name").fill("Buyers from DACH");
+    await form.getByTestId("segment-match").selectOption("any");
+    // Condition 1 is the template's (visits): made "exactly 3", committed when focus leaves.
+    await form.getByTestId("condition-op-0").selectOption("eq");
+    await form.getByTestId("condition-value-0").fill("3");
+    await form.getByTestId("condition-value-0").press("Tab");
+    // A URL pattern.
+    await form.getByTestId("condition-add").click();
+    await form.getByTestId("condition-op-1").selectOption("glob");
+    await form.getByTestId("condition-value-1").fill("https://shop.example/pricing*");
+    // Countries, typed the way people do.
+    await form.getByTestId("condition-add").click();
+    await form.getByTestId("condition-field-2").selectOption("country");
+    await form.getByTestId("condition-value-2").fill("de, at ch");
+    await form.getByTestId("condition-value-2").press("Tab");
+    // The declared variable, offered by name: its value box is a number box, no Type asked.
+    await form.getByTestId("condition-add").click();
+    await form.getByTestId("condition-field-3").selectOption("variable");
+    expect(await form.locator('#segment-variables option[value="seats"]').count()).toBe(1);
+    await form.getByTestId("condition-name-3").fill("seats");
+    await form.getByTestId("condition-op-3").selectOption("equals");
+    expect(await form.getByTestId("condition-type-3").count()).toBe(0);
+    expect(await form.getByTestId("condition-value-3").getAttribute("type")).toBe("number");
+    await form.getByTestId("condition-value-3").fill("42");
+    await form.getByTestId("condition-value-3").press("Tab");
+    // A URL condition left empty: the server refuses it and says which field.
+    await form.getByTestId("condition-add").click();
+    await page.getByTestId("segment-save").click();
+    await page.getByTestId("segment-error").filter({ hasText: "rules.conditions.4" }).waitFor();
+    expect(await stored()).toBeNull();
+
+    // Removing the first condition moves the others up, values and all.
+    await form.getByTestId("condition-remove-4").click();
+    await form.getByTestId("condition-remove-0").click();
+    expect(await form.getByTestId("condition-value-1").inputValue()).toBe("DE, AT, CH");
+    expect(await reviewConsoleScreen(page, "segment-form")).toEqual([]);
+    await page.getByTestId("segment-save").click();
+    await page.getByTestId("segments-table").getByText("any of 3 conditions").waitFor();
+    const rules = {
+      match: "any",
+      conditions: [
+        { field: "url", op: "glob", value: "https://shop.example/pricing*" },
+        { field: "country", op: "in", values: ["DE", "AT", "CH"] },
+        { field: "variable", name: "seats", op: "equals", value: 42 },
+      ],
+    };
+    expect(await stored()).toEqual({ name: "Buyers from DACH", rules });
+
+    // Edited as JSON, back to the form, saved: the form keeps what the JSON said.
+    await page.getByRole("button", { name: "Edit segment dach-buyers" }).click();
+    await expect(form.getByTestId("segment-id").count()).resolves.toBe(0);
+    await page.getByTestId("segment-json-toggle").click();
+    const json = page.getByTestId("segment-json");
+    expect(JSON.parse(await json.inputValue())).toEqual({ name: "Buyers from DACH", rules });
+    await json.fill(JSON.stringify({ name: "DACH buyers", rules: { ...rules, match: "all" } }));
+    await page.getByTestId("segment-json-toggle").click();
+    expect(await form.getByTestId("segment-name").inputValue()).toBe("DACH buyers");
+    expect(await form.getByTestId("segment-match").inputValue()).toBe("all");
+    await page.getByTestId("segment-save").click();
+    await page.getByTestId("segments-table").getByText("DACH buyers").waitFor();
+    expect(await stored()).toEqual({ name: "DACH buyers", rules: { ...rules, match: "all" } });
+    expect(problems).toEqual([]);
+  }, 120_000);
 
   it("an agent without permissions sees no admin screen, and the API refuses", async () => {
     const page = await signedIn("Carl Chat", "carl@example.com", "agent", [

@@ -1,9 +1,11 @@
 /**
  * Screens for structured documents (visitor segments, campaigns): a table of the documents
- * and an editor holding one document as JSON. Their nested rules (conditions, URL rules,
- * pre-chat forms, invitations) are edited as text so that every field the API accepts can be
- * set; the server validates and its 400 message names the field that is wrong.
+ * and an editor of one document. A kind with a form (segments: `segment-form.tsx`) opens in
+ * it, with its JSON one click away; the others (campaigns: URL rules, pre-chat forms,
+ * invitations) are edited as JSON text, so that every field the API accepts can be set.
+ * Either way the server validates, and its 400 message names the field that is wrong.
  */
+import type { Child } from "hono/jsx";
 import { useState } from "hono/jsx/dom";
 import { AdminTable, EditDeleteButtons } from "./admin-table.tsx";
 import { ConfirmDialog } from "./confirm-dialog.tsx";
@@ -29,9 +31,20 @@ export interface DocumentKind<T> {
   editable(doc: T): unknown;
   /** Read the document again (`GET <path>/<key>`) when opening it. */
   fetchOne?: (answer: unknown) => T;
+  /** A form for the body; without one the document is edited as JSON. */
+  Form?: (props: DocumentFormProps) => Child;
 }
 
-type Draft = { key: string | null; text: string };
+/** What a kind's form gets: the body being edited (`template` or `editable`). */
+export interface DocumentFormProps {
+  value: unknown;
+  /** A new document (its key can still be chosen), rather than a stored one. */
+  isNew: boolean;
+  onChange(value: unknown): void;
+}
+
+/** The document being edited: its body, and its JSON text while the JSON view is open. */
+type Draft = { key: string | null; body: unknown; text: string | null };
 
 const pretty = (value: unknown) => JSON.stringify(value, null, 2);
 
@@ -48,19 +61,36 @@ export function DocumentsScreen<T>({ kind }: { kind: DocumentKind<T> }) {
     setError("");
     try {
       const fresh = kind.fetchOne ? kind.fetchOne(await callApi("GET", url(doc))) : doc;
-      setDraft({ key: kind.key(fresh), text: pretty(kind.editable(fresh)) });
+      edit(kind.key(fresh), kind.editable(fresh));
     } catch (err) {
       setError(errorText(err));
     }
   };
-  const save = async () => {
-    if (!draft) return;
-    let body: unknown;
+  const edit = (key: string | null, body: unknown) =>
+    setDraft({ key, body, text: kind.Form ? null : pretty(body) });
+  /** The draft's body, read from the JSON text while that is open; null after an error. */
+  const bodyOf = (d: Draft): { body: unknown } | null => {
+    if (d.text === null) return { body: d.body };
     try {
-      body = JSON.parse(draft.text);
+      return { body: JSON.parse(d.text) };
     } catch (err) {
-      return setError(`Not valid JSON: ${err instanceof Error ? err.message : ""}`);
+      setError(`Not valid JSON: ${err instanceof Error ? err.message : ""}`);
+      return null;
     }
+  };
+  /** Between the form and the JSON view, carrying the edits over. */
+  const toggleJson = () => {
+    if (!draft) return;
+    if (draft.text === null) return setDraft({ ...draft, text: pretty(draft.body) });
+    const read = bodyOf(draft);
+    if (!read) return;
+    setError("");
+    setDraft({ ...draft, body: read.body, text: null });
+  };
+  const save = async () => {
+    const read = draft && bodyOf(draft);
+    if (!draft || !read) return;
+    const { body } = read;
     try {
       if (draft.key === null) await callApi("POST", kind.path, body);
       else await callApi("PUT", `${kind.path}/${encodeURIComponent(draft.key)}`, body);
@@ -89,7 +119,10 @@ export function DocumentsScreen<T>({ kind }: { kind: DocumentKind<T> }) {
         <button
           type="button"
           data-testid={`${kind.noun}-new`}
-          onClick={() => setDraft({ key: null, text: pretty(kind.template) })}
+          onClick={() => {
+            setError("");
+            edit(null, kind.template);
+          }}
         >
           New {kind.noun}
         </button>
@@ -113,19 +146,28 @@ export function DocumentsScreen<T>({ kind }: { kind: DocumentKind<T> }) {
       <ErrorLine text={error} testId={`${kind.noun}-error`} />
       {draft ? (
         <section class="admin-editor" aria-label={`Edit ${kind.noun}`}>
-          <label>
-            {draft.key === null ? `New ${kind.noun}` : `${kind.noun} ${draft.key}`} (JSON)
-            <textarea
-              class="json"
-              rows={16}
-              spellcheck={false}
-              value={draft.text}
-              data-testid={`${kind.noun}-json`}
-              onInput={(e: Event) =>
-                setDraft({ ...draft, text: (e.target as HTMLTextAreaElement).value })
-              }
+          <h3>{draft.key === null ? `New ${kind.noun}` : `${kind.noun} ${draft.key}`}</h3>
+          {draft.text === null && kind.Form ? (
+            <kind.Form
+              value={draft.body}
+              isNew={draft.key === null}
+              onChange={(body) => setDraft({ ...draft, body })}
             />
-          </label>
+          ) : (
+            <label>
+              JSON
+              <textarea
+                class="json"
+                rows={16}
+                spellcheck={false}
+                value={draft.text ?? ""}
+                data-testid={`${kind.noun}-json`}
+                onInput={(e: Event) =>
+                  setDraft({ ...draft, text: (e.target as HTMLTextAreaElement).value })
+                }
+              />
+            </label>
+          )}
           <div class="actions">
             <button type="button" onClick={() => void save()} data-testid={`${kind.noun}-save`}>
               Save
@@ -133,6 +175,16 @@ export function DocumentsScreen<T>({ kind }: { kind: DocumentKind<T> }) {
             <button type="button" class="secondary" onClick={() => setDraft(null)}>
               Cancel
             </button>
+            {kind.Form ? (
+              <button
+                type="button"
+                class="secondary"
+                data-testid={`${kind.noun}-json-toggle`}
+                onClick={toggleJson}
+              >
+                {draft.text === null ? "Edit as JSON" : "Back to the form"}
+              </button>
+            ) : null}
           </div>
         </section>
       ) : null}

@@ -2,8 +2,9 @@
 import { render } from "hono/jsx/dom";
 import type { Segment } from "../../protocol/segments.ts";
 import { formatTime } from "./format.ts";
-import { type DocumentKind, DocumentsScreen } from "./json-documents.tsx";
+import { type DocumentFormProps, type DocumentKind, DocumentsScreen } from "./json-documents.tsx";
 import type { Screen } from "./screen.ts";
+import { SegmentForm } from "./segment-form.tsx";
 
 const SEGMENTS: DocumentKind<Segment> = {
   path: "/api/segments",
@@ -14,11 +15,9 @@ const SEGMENTS: DocumentKind<Segment> = {
   cells: (s) => [
     s.id,
     s.name,
-    `${s.rules.match === "all" ? "all of" : "any of"} ${s.rules.conditions.length} conditions`,
+    `${s.rules.match === "all" ? "all of" : "any of"} ${s.rules.conditions.length} condition${s.rules.conditions.length === 1 ? "" : "s"}`,
     formatTime(s.updatedAt),
   ],
-  // Conditions: url (op, value), country (in, values), visits (gte/lte/eq, value),
-  // variable (name; exists, equals, contains, gte, lte with value).
   template: {
     id: "new-segment",
     name: "New segment",
@@ -37,9 +36,15 @@ export const segmentsScreen: Screen = {
     "POST /api/segments",
     "PUT /api/segments/:id",
     "DELETE /api/segments/:id",
+    // The form offers the declared custom variables to those who may read them.
+    "GET /api/variables",
   ],
-  render(root) {
-    render(<DocumentsScreen kind={SEGMENTS} />, root);
+  render(root, ctx) {
+    const canReadVariables = ctx.can("variables.manage");
+    const Form = (props: DocumentFormProps) => (
+      <SegmentForm {...props} canReadVariables={canReadVariables} />
+    );
+    render(<DocumentsScreen kind={{ ...SEGMENTS, Form }} />, root);
     return undefined;
   },
 };

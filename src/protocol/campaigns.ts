@@ -1,11 +1,13 @@
 /**
  * Campaigns (`/api/campaigns`) and the widget configuration (`GET /api/widget/config`), shared
  * by the Worker, the console and the widget. A campaign customises the widget on the pages its
- * URL rules match; what it leaves unset falls back to the built-in defaults below. Every text
- * an admin types is card-masked at the boundary, in the deployment's CARD_MASKING mode.
+ * URL rules match; what it leaves unset falls back to the built-in defaults
+ * (`campaign-defaults.ts`). Every text an admin types is card-masked at the boundary, in the
+ * deployment's CARD_MASKING mode.
  */
 import { z } from "zod";
 import { maskCardNumbers } from "../security/card-masking.ts";
+import { MAX_PRE_CHAT_FIELDS, MAX_URL_RULES } from "./limits.ts";
 import { type MaskingMode, maskedText, perMode } from "./masked-text.ts";
 
 /** How a URL rule compares the page URL with its value (case-insensitively; no regexes). */
@@ -19,12 +21,9 @@ export interface UrlRule {
 }
 
 export const MAX_CAMPAIGN_NAME_CHARS = 100;
-/** Most URL rules per list (a campaign's, an auto-invitation's). */
-export const MAX_URL_RULES = 20;
 /** Longest URL rule value: patterns are short; this bounds the public endpoint's work. */
 export const MAX_URL_RULE_CHARS = 500;
 export const MAX_WIDGET_TEXT_CHARS = 200;
-export const MAX_PRE_CHAT_FIELDS = 10;
 /**
  * Most campaigns a deployment keeps: the public widget configuration reads the rules of every
  * enabled one, so their number is bounded.
@@ -158,36 +157,6 @@ export interface CampaignListResponse {
 export interface CampaignResponse {
   campaign: Campaign;
 }
-
-/** The widget when no campaign sets a field: the look the widget had before campaigns. */
-export const DEFAULT_WIDGET: WidgetLook = {
-  color: "#2f5bea",
-  position: "right",
-  title: "Chat with us",
-  launcherLabel: "Chat with us",
-  greeting: "Questions? We're here to help.",
-  offlineTitle: "Leave a message",
-  offlineMessage: "Nobody is available right now. Leave a message and we'll email you.",
-};
-
-/** The pre-chat form without a campaign: name and email, both optional. */
-export const DEFAULT_PRE_CHAT_FORM: PreChatForm = {
-  enabled: true,
-  fields: [
-    { key: "name", label: "Name", required: false },
-    { key: "email", label: "Email", required: false },
-  ],
-};
-
-/** The post-chat survey is offered unless a campaign turns it off. */
-export const DEFAULT_SURVEY = true;
-
-/** No auto-invitation without a campaign that enables one. */
-export const DEFAULT_AUTO_INVITE: WidgetAutoInvite = {
-  enabled: false,
-  afterSeconds: 30,
-  message: "Hi! Can we help you with anything?",
-};
 
 /**
  * The auto-invitation as the widget gets it: `enabled` already says whether its URL rules

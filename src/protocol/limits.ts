@@ -12,3 +12,7 @@ export const SUBPROTOCOL = "parley.v1";
 export const BEARER_PREFIX = "bearer.";
 /** Most conditions of one visitor segment (the console's form stops adding at this many). */
 export const MAX_SEGMENT_CONDITIONS = 20;
+/** Most URL rules per list (a campaign's, an auto-invitation's). */
+export const MAX_URL_RULES = 20;
+/** Most fields of a campaign's pre-chat form. */
+export const MAX_PRE_CHAT_FIELDS = 10;

@@ -5,7 +5,8 @@
  * preview before and after saving; the navigation works from the keyboard. An agent without
  * permissions sees none of the admin screens in the navigation, opening one by address shows
  * a refusal and no admin controls, and the API answers 403 to calls from that page. A segment
- * is built and edited with its form (and its JSON view) and read back from D1.
+ * is built and edited with its form (and its JSON view) and read back from D1; so is a campaign,
+ * read back through the API.
  * Screenshots of each screen go to test-results/ (gitignored) for review, and axe-core finds
  * no serious or critical violation in any of them.
  */
@@ -341,6 +342,108 @@ describe("console admin screens in Chromium", () => {
     await page.getByTestId("segment-save").click();
     await page.getByTestId("segments-table").getByText("DACH buyers").waitFor();
     expect(await stored()).toEqual({ name: "DACH buyers", rules: { ...rules, match: "all" } });
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it("builds a campaign with the form, shows the defaults, and puts one back", async () => {
+    const page = await signedIn("Cleo Campaigns", "cleo@example.com", "administrator", [
+      "400 /api/campaigns",
+    ]);
+    const stored = async () => {
+      const res = await page.request.get(`${server.origin}/api/campaigns`);
+      const { campaigns } = (await res.json()) as { campaigns: Record<string, unknown>[] };
+      const found = campaigns.find((c) => c.name === "Pricing pages");
+      if (!found) return null;
+      const {
+        id: _i,
+        createdAt: _c,
+        createdBy: _cb,
+        updatedAt: _u,
+        updatedBy: _ub,
+        ...body
+      } = found;
+      return body;
+    };
+    await page.getByTestId("nav-campaigns").click();
+    await page.getByTestId("campaign-new").click();
+    const form = page.getByTestId("campaign-form");
+    await form.getByTestId("campaign-name").fill("Pricing pages");
+    await form.getByTestId("campaign-enabled").check();
+    await form.getByTestId("campaign-priority").fill("10");
+    await form.getByTestId("campaign-priority").press("Tab");
+    // The template's page rule, made a pattern.
+    await form.getByTestId("campaign-pages-op-0").selectOption("glob");
+    await form.getByTestId("campaign-pages-value-0").fill("https://shop.example/pricing*");
+    // The widget: what is left empty shows (and stays) the default.
+    expect(await form.getByTestId("campaign-greeting").getAttribute("placeholder")).toBe(
+      "Questions? We're here to help.",
+    );
+    await form.getByTestId("campaign-color").fill("#12AB34");
+    await form.getByTestId("campaign-position").selectOption("left");
+    await form.getByTestId("campaign-title").fill("Talk to sales");
+    // This campaign's pre-chat form: the default's fields, then only a required work email.
+    await form.getByTestId("campaign-prechat").selectOption("custom");
+    await form.getByTestId("campaign-prechat-label-1").fill("Work email");
+    await form.getByTestId("campaign-prechat-required-1").check();
+    await form.getByTestId("campaign-prechat-remove-0").click();
+    await form.getByTestId("campaign-survey").selectOption("off");
+    // An invitation too soon for the server's rules (at least 5 s), on enterprise pages.
+    await form.getByTestId("campaign-invite").selectOption("custom");
+    await form.getByTestId("campaign-invite-after").fill("3");
+    await form.getByTestId("campaign-invite-after").press("Tab");
+    await form.getByTestId("campaign-invite-message").fill("Need a quote?");
+    await form.getByTestId("campaign-invite-pages-add").click();
+    await form.getByTestId("campaign-invite-pages-op-0").selectOption("contains");
+    await form.getByTestId("campaign-invite-pages-value-0").fill("/enterprise");
+    expect(await reviewConsoleScreen(page, "campaign-form")).toEqual([]);
+    await page.getByTestId("campaign-save").click();
+    await page
+      .getByTestId("campaign-error")
+      .filter({ hasText: "autoInvite.afterSeconds" })
+      .waitFor();
+    expect(await stored()).toBeNull();
+
+    await form.getByTestId("campaign-invite-after").fill("20");
+    await form.getByTestId("campaign-invite-after").press("Tab");
+    await page.getByTestId("campaign-save").click();
+    await page.getByTestId("campaigns-table").getByText("Pricing pages").waitFor();
+    const saved = {
+      name: "Pricing pages",
+      enabled: true,
+      priority: 10,
+      urlRules: [{ op: "glob", value: "https://shop.example/pricing*" }],
+      widget: { color: "#12ab34", position: "left", title: "Talk to sales" },
+      preChatForm: {
+        enabled: true,
+        fields: [{ key: "email", label: "Work email", required: true }],
+      },
+      survey: false,
+      autoInvite: {
+        enabled: true,
+        afterSeconds: 20,
+        message: "Need a quote?",
+        urlRules: [{ op: "contains", value: "/enterprise" }],
+      },
+    };
+    expect(await stored()).toEqual(saved);
+
+    // Emptied fields and "the default" choices go back to the built-in defaults.
+    await page.getByRole("button", { name: "Edit campaign Pricing pages" }).click();
+    expect(await form.getByTestId("campaign-title").inputValue()).toBe("Talk to sales");
+    await form.getByTestId("campaign-title").fill("");
+    await form.getByTestId("campaign-position").selectOption("");
+    await form.getByTestId("campaign-prechat").selectOption("default");
+    await form.getByTestId("campaign-survey").selectOption("default");
+    await form.getByTestId("campaign-invite").selectOption("default");
+    await page.getByTestId("campaign-save").click();
+    await page.getByTestId("campaign-form").waitFor({ state: "detached" });
+    expect(await stored()).toEqual({
+      ...saved,
+      widget: { color: "#12ab34" },
+      preChatForm: null,
+      survey: null,
+      autoInvite: null,
+    });
     expect(problems).toEqual([]);
   }, 120_000);
 

@@ -7,15 +7,17 @@
 import { createExecutionContext, env, SELF } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
-  type Campaign,
-  type CampaignListResponse,
-  type CampaignResponse,
   DEFAULT_AUTO_INVITE,
   DEFAULT_PRE_CHAT_FORM,
   DEFAULT_WIDGET,
-  MAX_URL_RULES,
-  type WidgetConfig,
+} from "../../src/protocol/campaign-defaults.ts";
+import type {
+  Campaign,
+  CampaignListResponse,
+  CampaignResponse,
+  WidgetConfig,
 } from "../../src/protocol/campaigns.ts";
+import { MAX_URL_RULES } from "../../src/protocol/limits.ts";
 import { createApp } from "../../worker/app.ts";
 import { apiRequest, auditRowsOf, dumpD1, login, ORIGIN, seedAgent } from "./helpers.ts";
 

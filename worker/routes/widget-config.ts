@@ -13,11 +13,13 @@ import { Hono } from "hono";
 import { etag, RETAINED_304_HEADERS } from "hono/etag";
 import { chooseCampaign, matchesUrlRules } from "../../src/desk/campaign-match.ts";
 import {
-  type AutoInvite,
   DEFAULT_AUTO_INVITE,
   DEFAULT_PRE_CHAT_FORM,
   DEFAULT_SURVEY,
   DEFAULT_WIDGET,
+} from "../../src/protocol/campaign-defaults.ts";
+import {
+  type AutoInvite,
   type WidgetAutoInvite,
   type WidgetConfig,
   widgetConfigQueryFor,

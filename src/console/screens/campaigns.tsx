@@ -4,6 +4,7 @@
  */
 import { render } from "hono/jsx/dom";
 import type { Campaign, CampaignResponse } from "../../protocol/campaigns.ts";
+import { CampaignForm } from "./campaign-form.tsx";
 import { formatTime } from "./format.ts";
 import { type DocumentKind, DocumentsScreen } from "./json-documents.tsx";
 import type { Screen } from "./screen.ts";
@@ -35,6 +36,7 @@ const CAMPAIGNS: DocumentKind<Campaign> = {
   editable: ({ id: _id, createdAt: _c, createdBy: _cb, updatedAt: _u, updatedBy: _ub, ...body }) =>
     body,
   fetchOne: (answer) => (answer as CampaignResponse).campaign,
+  Form: CampaignForm,
 };
 
 /** `#/campaigns`. */

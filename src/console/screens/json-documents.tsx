@@ -1,8 +1,7 @@
 /**
  * Screens for structured documents (visitor segments, campaigns): a table of the documents
- * and an editor of one document. A kind with a form (segments: `segment-form.tsx`) opens in
- * it, with its JSON one click away; the others (campaigns: URL rules, pre-chat forms,
- * invitations) are edited as JSON text, so that every field the API accepts can be set.
+ * and an editor of one document. A kind with a form (`segment-form.tsx`, `campaign-form.tsx`)
+ * opens in it, with its JSON one click away; a kind without one is edited as JSON text.
  * Either way the server validates, and its 400 message names the field that is wrong.
  */
 import type { Child } from "hono/jsx";

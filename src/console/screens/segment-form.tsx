@@ -18,6 +18,7 @@ import type {
 } from "../../protocol/variables.ts";
 import type { DocumentFormProps } from "./json-documents.tsx";
 import { callApi } from "./request.ts";
+import { inputValue, Options, URL_RULE_LABELS } from "./url-rules-editor.tsx";
 
 /** A segment as the editor holds it: `id` only while it is new. */
 interface SegmentBody {
@@ -36,13 +37,6 @@ const FIELDS: [Field, string][] = [
   ["visits", "Number of visits"],
   ["variable", "Custom variable"],
 ];
-/** Every URL test the API knows (the record's type makes a new one a compile error here). */
-const URL_OPS: Record<UrlRuleOp, string> = {
-  equals: "is",
-  starts_with: "starts with",
-  contains: "contains",
-  glob: "matches the pattern (* = anything)",
-};
 const VISIT_OPS: [string, string][] = [
   ["gte", "at least"],
   ["lte", "at most"],
@@ -76,21 +70,8 @@ function withVariableOp(c: VariableCondition, op: VariableOp): VariableCondition
   return { field: "variable", name, op, value: value ?? "" };
 }
 
-const inputValue = (e: Event) => (e.target as HTMLInputElement | HTMLSelectElement).value;
 /** A typed number; an empty or non-numeric entry is sent as is and refused by the server. */
 const numberOf = (text: string) => (text.trim() === "" ? Number.NaN : Number(text));
-
-function Options(props: { choices: [string, string][]; selected: string }) {
-  return (
-    <>
-      {props.choices.map(([value, label]) => (
-        <option key={value} value={value} selected={value === props.selected}>
-          {label}
-        </option>
-      ))}
-    </>
-  );
-}
 
 interface RowProps {
   index: number;
@@ -113,7 +94,7 @@ function ConditionControls({ index, condition: c, declared, onChange }: RowProps
             data-testid={id("op")}
             onChange={(e: Event) => onChange({ ...c, op: inputValue(e) as UrlRuleOp })}
           >
-            <Options choices={Object.entries(URL_OPS)} selected={c.op} />
+            <Options choices={Object.entries(URL_RULE_LABELS)} selected={c.op} />
           </select>
         </label>
         <label class="condition-text">
@@ -358,7 +339,7 @@ export function SegmentForm({ value, isNew, onChange, canReadVariables }: Segmen
       ),
     });
   return (
-    <div class="segment-form" data-testid="segment-form">
+    <div class="document-form" data-testid="segment-form">
       {isNew ? (
         <label>
           Id (lowercase letters, digits, - and _; cannot change later)

@@ -34,14 +34,29 @@ export function validateRequest<Schema extends z.ZodType>(
   input: unknown,
 ): z.infer<Schema> {
   const result = schema.safeParse(input);
-  if (!result.success) {
-    const fields = result.error.issues.map((issue) => ({
-      path: issue.path.join("."),
-      message: issue.message,
-    }));
-    const first = fields[0];
-    const where = first?.path ? `${first.path}: ` : "";
-    throw new ApiError(400, "invalid_request", `${where}${first?.message ?? "invalid"}`, fields);
-  }
-  return result.data;
+  if (result.success) return result.data;
+  const fields = result.error.issues.map((issue) => ({
+    path: issue.path.join("."),
+    message: issue.message,
+  }));
+  assertNoFieldProblems(fields);
+  throw new ApiError(400, "invalid_request", "invalid", fields);
+}
+
+/** A field that failed a check: where (`rules.conditions.0.name`) and why. */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * Throws 400 `invalid_request` naming the first problem, with every problem in `details`:
+ * the shape of a schema error, for checks a schema cannot make (a name that must be declared).
+ * Returns when there is none.
+ */
+export function assertNoFieldProblems(fields: FieldProblem[]): void {
+  const first = fields[0];
+  if (!first) return;
+  const where = first.path ? `${first.path}: ` : "";
+  throw new ApiError(400, "invalid_request", `${where}${first.message}`, fields);
 }

@@ -1,7 +1,8 @@
 /**
  * What the widget shows where no campaign sets a field (`campaigns.ts`): used by the widget
- * configuration endpoint, and shown by the console's campaign form as each field's default.
- * Kept apart from the schemas so that the console can import them without bundling zod.
+ * configuration endpoint, and shown by the console's campaign form as each field's default;
+ * and the pre-chat keys the chat start takes itself. Kept apart from the schemas so that the
+ * console can import them without bundling zod.
  */
 import type { PreChatForm, WidgetAutoInvite, WidgetLook } from "./campaigns.ts";
 
@@ -34,3 +35,9 @@ export const DEFAULT_AUTO_INVITE: WidgetAutoInvite = {
   afterSeconds: 30,
   message: "Hi! Can we help you with anything?",
 };
+
+/**
+ * Pre-chat form keys that fill the chat start's own fields; any other key fills the custom
+ * variable of that name with the text the visitor types.
+ */
+export const CHAT_START_KEYS: readonly string[] = ["name", "email", "department"];

@@ -345,7 +345,7 @@ describe("console admin screens in Chromium", () => {
     expect(problems).toEqual([]);
   }, 120_000);
 
-  it("builds a campaign with the form, shows the defaults, and puts one back", async () => {
+  it("builds a campaign with the form, shows the defaults, and puts them back", async () => {
     const page = await signedIn("Cleo Campaigns", "cleo@example.com", "administrator", [
       "400 /api/campaigns",
     ]);
@@ -364,6 +364,12 @@ describe("console admin screens in Chromium", () => {
       } = found;
       return body;
     };
+    // A text variable the pre-chat form may fill.
+    const declared = await page.request.post(`${server.origin}/api/variables`, {
+      headers: { origin: server.origin },
+      data: { name: "company", label: "Company", type: "string" },
+    });
+    expect(declared.status()).toBe(201);
     await page.getByTestId("nav-campaigns").click();
     await page.getByTestId("campaign-new").click();
     const form = page.getByTestId("campaign-form");
@@ -381,11 +387,16 @@ describe("console admin screens in Chromium", () => {
     await form.getByTestId("campaign-color").fill("#12AB34");
     await form.getByTestId("campaign-position").selectOption("left");
     await form.getByTestId("campaign-title").fill("Talk to sales");
-    // This campaign's pre-chat form: the default's fields, then only a required work email.
+    // This campaign's pre-chat form: the default's fields, then a required work email and the
+    // company, a declared variable the form offers.
     await form.getByTestId("campaign-prechat").selectOption("custom");
     await form.getByTestId("campaign-prechat-label-1").fill("Work email");
     await form.getByTestId("campaign-prechat-required-1").check();
     await form.getByTestId("campaign-prechat-remove-0").click();
+    await form.getByTestId("campaign-prechat-add").click();
+    expect(await form.locator('#campaign-prechat-keys option[value="company"]').count()).toBe(1);
+    await form.getByTestId("campaign-prechat-key-1").fill("company");
+    await form.getByTestId("campaign-prechat-label-1").fill("Company");
     await form.getByTestId("campaign-survey").selectOption("off");
     // An invitation too soon for the server's rules (at least 5 s), on enterprise pages.
     await form.getByTestId("campaign-invite").selectOption("custom");
@@ -415,7 +426,10 @@ describe("console admin screens in Chromium", () => {
       widget: { color: "#12ab34", position: "left", title: "Talk to sales" },
       preChatForm: {
         enabled: true,
-        fields: [{ key: "email", label: "Work email", required: true }],
+        fields: [
+          { key: "email", label: "Work email", required: true },
+          { key: "company", label: "Company", required: false },
+        ],
       },
       survey: false,
       autoInvite: {

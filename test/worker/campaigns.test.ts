@@ -36,6 +36,17 @@ async function manager() {
   return { ...agent, cookie: await login(agent.email) };
 }
 
+/** Declares a custom variable (a pre-chat field may fill one that holds text); idempotent. */
+async function declare(name: string, type: "string" | "number") {
+  const admin = await seedAgent({ grants: ["variables.manage"] });
+  const res = await apiRequest("POST", "/api/variables", await login(admin.email), {
+    name,
+    label: name,
+    type,
+  });
+  expect([201, 409], await res.clone().text()).toContain(res.status);
+}
+
 async function create(cookie: string, body: Record<string, unknown>): Promise<Campaign> {
   const res = await apiRequest("POST", PATH, cookie, body);
   expect(res.status, await res.clone().text()).toBe(201);
@@ -84,6 +95,7 @@ describe("the widget configuration", () => {
 
   it("chooses the campaign by URL rules: priority order, disabled ones skipped, no rules for every page", async () => {
     const { cookie } = await manager();
+    await declare("plan", "string");
     const shoes = await create(cookie, {
       name: "Shoes",
       priority: 10,
@@ -446,6 +458,30 @@ describe("the campaigns API", () => {
     expect(
       (await apiRequest("GET", PATH, cookie).then((r) => r.json<CampaignListResponse>())).campaigns,
     ).toEqual([]);
+  });
+
+  it("refuses a pre-chat field that fills no declared text variable, naming it", async () => {
+    const { cookie } = await manager();
+    const t = crypto.randomUUID().slice(0, 8);
+    await declare(`company_${t}`, "string");
+    await declare(`seats_${t}`, "number");
+    const form = (...keys: string[]) => ({
+      name: "Pre-chat",
+      preChatForm: { enabled: true, fields: keys.map((key) => ({ key, label: key })) },
+    });
+    // The chat start's own fields and a text variable: taken.
+    const taken = await create(cookie, form("email", "department", `company_${t}`));
+    // Undeclared, or a number the visitor's typed text could never be: 400, on create and on
+    // replace, and the stored campaign is unchanged.
+    for (const [body, path] of [
+      [form("email", `nope_${t}`), "preChatForm.fields.1.key"],
+      [form(`seats_${t}`), "preChatForm.fields.0.key"],
+    ] as const) {
+      await expectInvalid(await apiRequest("POST", PATH, cookie, body), path);
+      await expectInvalid(await apiRequest("PUT", `${PATH}/${taken.id}`, cookie, body), path);
+    }
+    const list = await apiRequest("GET", PATH, cookie).then((r) => r.json<CampaignListResponse>());
+    expect(list.campaigns).toEqual([taken]);
   });
 
   it("masks card numbers in every text before it is stored, audited or served", async () => {

@@ -5,6 +5,7 @@
  * summary of the campaign before and after: a whole campaign is too large for an audit row.
  */
 import { Hono } from "hono";
+import { CHAT_START_KEYS } from "../../src/protocol/campaign-defaults.ts";
 import {
   type Campaign,
   type CampaignContent,
@@ -13,6 +14,7 @@ import {
   campaignRequestFor,
   MAX_CAMPAIGNS,
 } from "../../src/protocol/campaigns.ts";
+import { TEXT_VARIABLE_TYPES } from "../../src/protocol/variables.ts";
 import {
   createCampaign,
   deleteCampaign,
@@ -20,13 +22,14 @@ import {
   listCampaigns,
   updateCampaign,
 } from "../../src/store/campaigns.ts";
+import { loadVariableDeclarations } from "../../src/store/variables.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { auditAction } from "../audit-action.ts";
 import { requirePermission } from "../middleware/access.ts";
 import { consoleOrigin } from "../middleware/origin.ts";
 import { requireAgent } from "../middleware/session-auth.ts";
-import { readJson } from "../read-json.ts";
+import { assertNoFieldProblems, readJson } from "../read-json.ts";
 
 export const campaignsRoutes = new Hono<AppEnv>();
 
@@ -43,6 +46,32 @@ async function named(db: D1Database, id: string): Promise<Campaign> {
   const campaign = id.length <= MAX_ID_CHARS ? await findCampaign(db, id) : null;
   if (!campaign) throw notFound();
   return campaign;
+}
+
+/**
+ * A pre-chat field other than the chat start's own fills a custom variable with the text the
+ * visitor types, so it must name a declared variable that holds text (400 like a schema error
+ * otherwise): an unknown or a number or yes/no variable would have every chat start from the
+ * form refused with `invalid_variables`.
+ */
+async function assertPreChatVariables(db: D1Database, content: CampaignContent): Promise<void> {
+  const asked = (content.preChatForm?.fields ?? []).flatMap((field, index) =>
+    CHAT_START_KEYS.includes(field.key) ? [] : [{ key: field.key, index }],
+  );
+  if (asked.length === 0) return;
+  const text = new Set(
+    (await loadVariableDeclarations(db))
+      .filter((variable) => TEXT_VARIABLE_TYPES.includes(variable.type))
+      .map((variable) => variable.name),
+  );
+  assertNoFieldProblems(
+    asked
+      .filter(({ key }) => !text.has(key))
+      .map(({ index }) => ({
+        path: `preChatForm.fields.${index}.key`,
+        message: "name, email, department or a declared custom variable that holds text",
+      })),
+  );
 }
 
 /**
@@ -94,6 +123,7 @@ campaignsRoutes.get("/:id", manage, async (c) => {
 
 campaignsRoutes.post("/", manage, consoleOrigin(), async (c) => {
   const content = await readJson(c, campaignRequestFor(c.var.config.cardMasking));
+  await assertPreChatVariables(c.env.DB, content);
   const now = Date.now();
   const agentId = c.var.agent.id;
   const campaign: Campaign = {
@@ -126,6 +156,7 @@ campaignsRoutes.put("/:id", manage, consoleOrigin(), async (c) => {
   const db = c.env.DB;
   const before = await named(db, c.req.param("id"));
   const content = await readJson(c, campaignRequestFor(c.var.config.cardMasking));
+  await assertPreChatVariables(db, content);
   const after: Campaign = {
     ...before,
     ...content,

@@ -30,7 +30,7 @@ import { auditAction } from "../audit-action.ts";
 import { requirePermission } from "../middleware/access.ts";
 import { consoleOrigin } from "../middleware/origin.ts";
 import { requireAgent } from "../middleware/session-auth.ts";
-import { readJson } from "../read-json.ts";
+import { assertNoFieldProblems, readJson } from "../read-json.ts";
 
 export const segmentsRoutes = new Hono<AppEnv>();
 
@@ -63,14 +63,14 @@ async function assertDeclaredVariables(db: D1Database, rules: SegmentRules): Pro
   );
   if (named.length === 0) return;
   const declared = new Set((await loadVariableDeclarations(db)).map((v) => v.name));
-  const fields = named
-    .filter(({ name }) => !declared.has(name))
-    .map(({ index }) => ({
-      path: `rules.conditions.${index}.name`,
-      message: "no custom variable has this name",
-    }));
-  const first = fields[0];
-  if (first) throw new ApiError(400, "invalid_request", `${first.path}: ${first.message}`, fields);
+  assertNoFieldProblems(
+    named
+      .filter(({ name }) => !declared.has(name))
+      .map(({ index }) => ({
+        path: `rules.conditions.${index}.name`,
+        message: "no custom variable has this name",
+      })),
+  );
 }
 
 /** Reads a segment just written (it cannot be missing: this request wrote it). */

@@ -6,6 +6,7 @@
  * shapes the body: the server validates it, and its 400 names the field that is wrong.
  */
 import {
+  CHAT_START_KEYS,
   DEFAULT_AUTO_INVITE,
   DEFAULT_PRE_CHAT_FORM,
   DEFAULT_WIDGET,
@@ -13,6 +14,8 @@ import {
 // Types only from the protocol's schemas: the console must not bundle zod.
 import type { AutoInvite, PreChatForm, UrlRule, WidgetLook } from "../../protocol/campaigns.ts";
 import { MAX_PRE_CHAT_FIELDS } from "../../protocol/limits.ts";
+import type { VariableDeclaration } from "../../protocol/variables.ts";
+import { useDeclaredVariables } from "./declared-variables.ts";
 import type { DocumentFormProps } from "./json-documents.tsx";
 import { inputValue, Options, UrlRulesEditor } from "./url-rules-editor.tsx";
 
@@ -36,8 +39,6 @@ const WIDGET_TEXTS: [WidgetText, string][] = [
   ["offlineTitle", "Offline title"],
   ["offlineMessage", "Offline message"],
 ];
-/** Keys the chat start takes itself; any other key is a custom variable's name. */
-const PRE_CHAT_KEYS = ["name", "email", "department"];
 
 const checked = (e: Event) => (e.target as HTMLInputElement).checked;
 /** A typed number; an empty or non-numeric entry is sent as is and refused by the server. */
@@ -96,9 +97,17 @@ function WidgetFields(props: {
   );
 }
 
-/** The pre-chat form: the built-in one, or this campaign's fields. */
-function PreChatFields(props: { form: PreChatForm | null; onChange(f: PreChatForm | null): void }) {
-  const { form, onChange } = props;
+/**
+ * The pre-chat form: the built-in one, or this campaign's fields. Keys are offered from the
+ * chat start's own and the declared variables (with their type: the server takes only those
+ * that hold text).
+ */
+function PreChatFields(props: {
+  form: PreChatForm | null;
+  declared: VariableDeclaration[] | null;
+  onChange(f: PreChatForm | null): void;
+}) {
+  const { form, declared, onChange } = props;
   const setField = (index: number, field: PreChatForm["fields"][number] | null) =>
     form &&
     onChange({
@@ -176,8 +185,13 @@ function PreChatFields(props: { form: PreChatForm | null; onChange(f: PreChatFor
             </div>
           ))}
           <datalist id="campaign-prechat-keys">
-            {PRE_CHAT_KEYS.map((key) => (
+            {CHAT_START_KEYS.map((key) => (
               <option key={key} value={key} />
+            ))}
+            {(declared ?? []).map((v) => (
+              <option key={v.name} value={v.name}>
+                {`${v.label} (${v.type})`}
+              </option>
             ))}
           </datalist>
           <button
@@ -273,8 +287,14 @@ function AutoInviteFields(props: {
   );
 }
 
+export interface CampaignFormProps extends DocumentFormProps {
+  /** The admin holds `variables.manage`, so the declared variables can be offered. */
+  canReadVariables: boolean;
+}
+
 /** The campaign editor's form (see the module comment). */
-export function CampaignForm({ value, onChange }: DocumentFormProps) {
+export function CampaignForm({ value, onChange, canReadVariables }: CampaignFormProps) {
+  const declared = useDeclaredVariables(canReadVariables);
   const campaign = value as CampaignBody;
   const set = (change: Partial<CampaignBody>) => onChange({ ...campaign, ...change });
   return (
@@ -314,7 +334,11 @@ export function CampaignForm({ value, onChange }: DocumentFormProps) {
         testId="campaign-pages"
       />
       <WidgetFields widget={campaign.widget} onChange={(widget) => set({ widget })} />
-      <PreChatFields form={campaign.preChatForm} onChange={(preChatForm) => set({ preChatForm })} />
+      <PreChatFields
+        form={campaign.preChatForm}
+        declared={declared}
+        onChange={(preChatForm) => set({ preChatForm })}
+      />
       <fieldset class="form-section">
         <legend>Survey after the chat</legend>
         <label>

@@ -6,7 +6,7 @@ import { render } from "hono/jsx/dom";
 import type { Campaign, CampaignResponse } from "../../protocol/campaigns.ts";
 import { CampaignForm } from "./campaign-form.tsx";
 import { formatTime } from "./format.ts";
-import { type DocumentKind, DocumentsScreen } from "./json-documents.tsx";
+import { type DocumentFormProps, type DocumentKind, DocumentsScreen } from "./json-documents.tsx";
 import type { Screen } from "./screen.ts";
 
 const CAMPAIGNS: DocumentKind<Campaign> = {
@@ -36,7 +36,6 @@ const CAMPAIGNS: DocumentKind<Campaign> = {
   editable: ({ id: _id, createdAt: _c, createdBy: _cb, updatedAt: _u, updatedBy: _ub, ...body }) =>
     body,
   fetchOne: (answer) => (answer as CampaignResponse).campaign,
-  Form: CampaignForm,
 };
 
 /** `#/campaigns`. */
@@ -50,9 +49,15 @@ export const campaignsScreen: Screen = {
     "POST /api/campaigns",
     "PUT /api/campaigns/:id",
     "DELETE /api/campaigns/:id",
+    // The form offers the declared custom variables as pre-chat keys to those who may read them.
+    "GET /api/variables",
   ],
-  render(root) {
-    render(<DocumentsScreen kind={CAMPAIGNS} />, root);
+  render(root, ctx) {
+    const canReadVariables = ctx.can("variables.manage");
+    const Form = (props: DocumentFormProps) => (
+      <CampaignForm {...props} canReadVariables={canReadVariables} />
+    );
+    render(<DocumentsScreen kind={{ ...CAMPAIGNS, Form }} />, root);
     return undefined;
   },
 };

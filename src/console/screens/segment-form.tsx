@@ -7,17 +7,12 @@
  */
 // Types only from the protocol's schemas: the console must not bundle zod.
 
-import { useEffect, useState } from "hono/jsx/dom";
 import type { UrlRuleOp } from "../../protocol/campaigns.ts";
 import { MAX_SEGMENT_CONDITIONS } from "../../protocol/limits.ts";
 import type { SegmentCondition, SegmentRules } from "../../protocol/segments.ts";
-import type {
-  VariableDeclaration,
-  VariableListResponse,
-  VariableType,
-} from "../../protocol/variables.ts";
+import type { VariableDeclaration, VariableType } from "../../protocol/variables.ts";
+import { useDeclaredVariables } from "./declared-variables.ts";
 import type { DocumentFormProps } from "./json-documents.tsx";
-import { callApi } from "./request.ts";
 import { inputValue, Options, URL_RULE_LABELS } from "./url-rules-editor.tsx";
 
 /** A segment as the editor holds it: `id` only while it is new. */
@@ -297,27 +292,6 @@ function ConditionRow(props: RowProps) {
       </button>
     </fieldset>
   );
-}
-
-/**
- * The declared custom variables when this admin may read them (`variables.manage`), else
- * null. They only help (names offered, typed values); a failed load leaves the form as it is
- * without them, and the server still checks every name.
- */
-function useDeclaredVariables(canRead: boolean): VariableDeclaration[] | null {
-  const [declared, setDeclared] = useState<VariableDeclaration[] | null>(null);
-  useEffect(() => {
-    if (!canRead) return;
-    let current = true;
-    callApi<VariableListResponse>("GET", "/api/variables").then(
-      (answer) => current && setDeclared(answer.variables),
-      () => undefined,
-    );
-    return () => {
-      current = false;
-    };
-  }, [canRead]);
-  return declared;
 }
 
 export interface SegmentFormProps extends DocumentFormProps {

@@ -5,7 +5,7 @@
  * Either way the server validates, and its 400 message names the field that is wrong.
  */
 import type { Child } from "hono/jsx";
-import { useState } from "hono/jsx/dom";
+import { ErrorBoundary, useState } from "hono/jsx/dom";
 import { AdminTable, EditDeleteButtons } from "./admin-table.tsx";
 import { ConfirmDialog } from "./confirm-dialog.tsx";
 import { ErrorLine } from "./controls.tsx";
@@ -147,11 +147,22 @@ export function DocumentsScreen<T>({ kind }: { kind: DocumentKind<T> }) {
         <section class="admin-editor" aria-label={`Edit ${kind.noun}`}>
           <h3>{draft.key === null ? `New ${kind.noun}` : `${kind.noun} ${draft.key}`}</h3>
           {draft.text === null && kind.Form ? (
-            <kind.Form
-              value={draft.body}
-              isNew={draft.key === null}
-              onChange={(body) => setDraft({ ...draft, body })}
-            />
+            // JSON brought back from the JSON view may not have the shape the form draws
+            // (a list where it wants an object): say so instead of breaking the screen.
+            <ErrorBoundary
+              fallback={
+                <p class="error" role="alert" data-testid={`${kind.noun}-form-error`}>
+                  This JSON does not fit the form. Edit it as JSON, or save it for the server to
+                  name what is wrong.
+                </p>
+              }
+            >
+              <kind.Form
+                value={draft.body}
+                isNew={draft.key === null}
+                onChange={(body) => setDraft({ ...draft, body })}
+              />
+            </ErrorBoundary>
           ) : (
             <label>
               JSON

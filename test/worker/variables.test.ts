@@ -153,6 +153,55 @@ describe("/api/variables", () => {
     await expectError(await apiRequest("POST", PATH, admin.cookie, body), 400, "invalid_request");
   });
 
+  it("keeps a variable that campaigns or segments use: 409 naming them, until they let go", async () => {
+    const admin = await agentCookie(["variables.manage", "campaigns.manage", "segments.manage"]);
+    const name = uniqueName("company");
+    await declare(admin.cookie, { name, label: "Company", type: "string" });
+    const campaign = await apiRequest("POST", "/api/campaigns", admin.cookie, {
+      name: "Needs the company",
+      preChatForm: { enabled: true, fields: [{ key: name, label: "Company" }] },
+    }).then((r) => r.json<{ campaign: { id: string } }>());
+    const segmentId = uniqueName("segment").toLowerCase();
+    const segment = await apiRequest("POST", "/api/segments", admin.cookie, {
+      id: segmentId,
+      name: "Has a company",
+      rules: { match: "all", conditions: [{ field: "variable", name, op: "exists" }] },
+    });
+    expect(segment.status, await segment.clone().text()).toBe(201);
+
+    // Removed: both would break (every chat start refused, a segment never matching).
+    const gone = await expectError(
+      await apiRequest("DELETE", `${PATH}/${name}`, admin.cookie),
+      409,
+      "variable_in_use",
+    );
+    expect(gone.details).toEqual({ campaigns: [campaign.campaign.id], segments: [segmentId] });
+    // Retyped to a number: the pre-chat form sends text, so the campaign is named.
+    const retyped = await expectError(
+      await apiRequest("PUT", `${PATH}/${name}`, admin.cookie, {
+        label: "Company",
+        type: "number",
+      }),
+      409,
+      "variable_in_use",
+    );
+    expect(retyped.details).toEqual({ campaigns: [campaign.campaign.id], segments: [] });
+    // Another text type is fine; the declaration is still there and still text.
+    const url = await apiRequest("PUT", `${PATH}/${name}`, admin.cookie, {
+      label: "Company site",
+      type: "url",
+    });
+    expect(url.status, await url.clone().text()).toBe(200);
+
+    // Once the campaign and the segment let go, it can go.
+    const path = `/api/campaigns/${campaign.campaign.id}`;
+    expect((await apiRequest("DELETE", path, admin.cookie)).status).toBe(200);
+    expect((await apiRequest("DELETE", `/api/segments/${segmentId}`, admin.cookie)).status).toBe(
+      200,
+    );
+    expect((await apiRequest("DELETE", `${PATH}/${name}`, admin.cookie)).status).toBe(200);
+  });
+
   it("refuses an invalid change with 400 and leaves the declaration as it was", async () => {
     const admin = await manager();
     const name = uniqueName("tier");

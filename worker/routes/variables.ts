@@ -2,18 +2,25 @@
  * Custom variable declarations (`variables.manage`): list, declare, change, remove. Chat
  * start accepts a variable from the site only when it is declared here and fits
  * (worker/visitor-facts.ts). Changes need an allowed Origin and are audited
- * (`variable.create`, `variable.update`, `variable.delete`, before and after).
+ * (`variable.create`, `variable.update`, `variable.delete`, before and after). A variable that
+ * campaigns or segments rely on cannot be removed, nor one a pre-chat form fills retyped to
+ * hold anything but text (409 `variable_in_use`, naming them): the campaigns and segments
+ * check their variables when they are saved, and this keeps that true afterwards.
  */
 import { type Context, Hono } from "hono";
+import { CHAT_START_KEYS } from "../../src/protocol/campaign-defaults.ts";
 import {
   createVariableRequestFor,
   MAX_VARIABLE_DECLARATIONS,
+  TEXT_VARIABLE_TYPES,
   updateVariableRequestFor,
   type VariableDeclaration,
   type VariableListResponse,
   type VariableResponse,
   variableName,
 } from "../../src/protocol/variables.ts";
+import { listCampaigns } from "../../src/store/campaigns.ts";
+import { listSegments } from "../../src/store/segments.ts";
 import {
   countVariables,
   createVariable,
@@ -49,6 +56,32 @@ async function pathVariable(c: Context<AppEnv>): Promise<VariableDeclaration> {
   const found = variableName.safeParse(name).success ? await findVariable(c.env.DB, name) : null;
   if (!found) throw new ApiError(404, "variable_not_found", "No such custom variable.");
   return found;
+}
+
+/** The campaigns whose pre-chat form fills the variable, and the segments that test it. */
+async function usersOf(db: D1Database, name: string) {
+  const [campaigns, segments] = await Promise.all([listCampaigns(db), listSegments(db)]);
+  return {
+    // `name`, `email` and `department` fill the chat start's own fields, not a variable.
+    campaigns: CHAT_START_KEYS.includes(name)
+      ? []
+      : campaigns
+          .filter((c) => c.preChatForm?.fields.some((field) => field.key === name))
+          .map((c) => c.id),
+    segments: segments
+      .filter((s) => s.rules.conditions.some((c) => c.field === "variable" && c.name === name))
+      .map((s) => s.id),
+  };
+}
+
+/** 409 `variable_in_use`, naming the campaigns and segments that rely on the variable. */
+function inUse(what: string, users: { campaigns: string[]; segments: string[] }): ApiError {
+  return new ApiError(
+    409,
+    "variable_in_use",
+    `${what}: change the campaigns and segments that use it first.`,
+    users,
+  );
 }
 
 /** Reads a declaration just written (it cannot be missing: this request wrote it). */
@@ -92,6 +125,13 @@ variablesRoutes.put("/:name", manage, consoleOrigin(), async (c) => {
   const before = await pathVariable(c);
   const input = await readJson(c, updateVariableRequestFor(c.var.config.cardMasking));
   const db = c.env.DB;
+  if (!TEXT_VARIABLE_TYPES.includes(input.type)) {
+    // A pre-chat form sends the visitor's text: every chat start from it would be refused.
+    const { campaigns } = await usersOf(db, before.name);
+    if (campaigns.length > 0) {
+      throw inUse("A pre-chat form fills this variable with text", { campaigns, segments: [] });
+    }
+  }
   // Gone since the read (a concurrent delete): the same answer as a missing one.
   if (
     !(await updateVariable(db, before.name, { ...input, agentId: c.var.agent.id, now: Date.now() }))
@@ -110,6 +150,10 @@ variablesRoutes.put("/:name", manage, consoleOrigin(), async (c) => {
 
 variablesRoutes.delete("/:name", manage, consoleOrigin(), async (c) => {
   const before = await pathVariable(c);
+  const users = await usersOf(c.env.DB, before.name);
+  if (users.campaigns.length > 0 || users.segments.length > 0) {
+    throw inUse("Campaigns or segments use this variable", users);
+  }
   if (!(await deleteVariable(c.env.DB, before.name))) {
     throw new ApiError(404, "variable_not_found", "No such custom variable.");
   }

@@ -56,7 +56,8 @@ async function waitForHealth(
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${logs()}`);
     try {
-      const res = await fetch(`${origin}/healthz`);
+      // Bounded: whatever else holds the port may accept and never answer.
+      const res = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return;
     } catch {
       // not listening yet
@@ -113,14 +114,16 @@ const E2E_RATE_LIMITS: Record<string, string> = {
 /** Starts a server; call `stop()` when done. Requires `npm run build` first (dist/). */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const persistTo = options.persistTo ?? (await migratedState());
-  const port = await freePort();
+  // Free when asked, but another process (a parallel test's workerd) may take it before
+  // wrangler binds it: the first start then tries another (see `start` below).
+  let port = await freePort();
   const keys = {
     SESSION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64"),
     CAPTCHA_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64"),
   };
   const vars = { ...keys, ...E2E_RATE_LIMITS, ...options.vars };
   let output = "";
-  const origin = `http://127.0.0.1:${port}`;
+  const originOf = (p: number) => `http://127.0.0.1:${p}`;
   const logs = () => output;
 
   const spawn = async (): Promise<ChildProcess> => {
@@ -143,7 +146,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
     try {
-      await waitForHealth(origin, child, logs);
+      await waitForHealth(originOf(port), child, logs);
     } catch (error) {
       if (child.pid) process.kill(-child.pid, "SIGKILL");
       throw error;
@@ -158,7 +161,23 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
   };
 
-  let child = await spawn();
+  /**
+   * The first start: a port taken between `freePort()` and wrangler's bind (its own or the
+   * inspector's) is retried on fresh ports, twice. A restart keeps the port its clients know.
+   */
+  const start = async (): Promise<ChildProcess> => {
+    for (let attempt = 1; ; attempt++) {
+      const before = output.length;
+      try {
+        return await spawn();
+      } catch (error) {
+        if (attempt >= 3 || !output.slice(before).includes("Address already in use")) throw error;
+        port = await freePort();
+      }
+    }
+  };
+  let child = await start();
+  const origin = originOf(port);
   const target = { remote: false, persistTo };
   return {
     origin,
